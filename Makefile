@@ -1,0 +1,37 @@
+# The two commands of the README: `make book` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DONNEES ?= data/sample/dgddi_echantillon_fictif.zip
+ANNEE ?= 2024
+DEPARTEMENTS ?=
+PORT ?= 8000
+
+.PHONY: book test serve bench sample clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/python -m tradebook book --donnees $(DONNEES) --annee $(ANNEE) $(if $(DEPARTEMENTS),--departements $(DEPARTEMENTS))
+
+test: $(STAMP)
+	$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "Erreur : aucun test collecté." >&2; exit 1; fi; exit $$rc
+
+serve:
+	$(BIN)/python -m http.server --directory _build/html --bind 127.0.0.1 $(PORT)
+
+sample: $(STAMP)
+	$(BIN)/python scripts/make_sample.py
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_data.py
+	$(BIN)/python scripts/bench_book.py
+
+clean:
+	rm -rf _build data/prepared book/departements .cache

@@ -1,0 +1,5 @@
+"""Entry point for ``python -m tradebook``."""
+
+from tradebook.cli import main
+
+raise SystemExit(main())

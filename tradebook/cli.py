@@ -1,0 +1,180 @@
+"""Command line: ``python -m tradebook <commande>``, in French.
+
+Each subcommand is a thin handler calling into its module; modules are imported
+lazily so that ``--help`` answers at once. User errors (:class:`TradebookError`)
+print their French message on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tradebook.errors import TradebookError
+from tradebook.paths import PREPARED, RAW, SAMPLE_ZIP
+
+DEFAULT_YEAR = 2024
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """argparse with French section titles and exit status 2 on usage errors."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="affiche cette aide et quitte")
+
+    def error(self, message: str):  # noqa: D102 - argparse hook
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog} : erreur : {message}\n")
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that reads DGDDI data."""
+    parser.add_argument(
+        "--donnees", type=Path, default=SAMPLE_ZIP, metavar="CHEMIN",
+        help="ZIP DGDDI, dossier des fichiers bruts ou dossier de données préparées "
+             "(défaut : l'échantillon fictif)",
+    )
+    parser.add_argument("--annee", type=int, default=DEFAULT_YEAR, metavar="AAAA",
+                        help=f"année civile à présenter (défaut : {DEFAULT_YEAR})")
+    parser.add_argument("--skip-invalid", "--ignorer-invalides", action="store_true",
+                        dest="skip_invalid",
+                        help="écarter les lignes invalides (chacune est signalée) au lieu d'échouer")
+    parser.add_argument("--allow-partial-year", "--annee-partielle", action="store_true",
+                        dest="allow_partial_year",
+                        help="accepter une année dont un trimestre manque (pages marquées « année partielle »)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full French command-line parser."""
+    parser = FrenchParser(
+        prog="python -m tradebook",
+        description="Le commerce extérieur de la France, département par département "
+                    "(données de la DGDDI) : téléchargement, préparation, fiches et livre.",
+    )
+    sub = parser.add_subparsers(dest="commande", metavar="COMMANDE", parser_class=FrenchParser,
+                                title="commandes")
+    sub.required = True
+
+    fetch = sub.add_parser("fetch", help="télécharger le ZIP DGDDI (ou importer un ZIP téléchargé à la main)",
+                           description="Télécharge le ZIP des statistiques régionales et départementales "
+                                       "de la DGDDI, vérifie qu'il contient les deux fichiers de données "
+                                       "et le place dans data/raw/.")
+    source = fetch.add_mutually_exclusive_group()
+    source.add_argument("--url", help="adresse du ZIP (défaut : réglage TRADEBOOK_DGDDI_URL ou adresse documentée)")
+    source.add_argument("--zip", type=Path, metavar="CHEMIN", help="ZIP ou fichier TXT déjà téléchargé à importer")
+    fetch.add_argument("--destination", type=Path, default=RAW, metavar="DOSSIER",
+                       help="dossier de destination (défaut : data/raw/)")
+    fetch.add_argument("--delai", type=float, default=60.0, metavar="SECONDES",
+                       help="délai d'attente réseau en secondes (défaut : 60)")
+    fetch.set_defaults(handler=run_fetch)
+
+    prepare = sub.add_parser("prepare", help="convertir une année en table Parquet compacte",
+                             description="Lit et valide les fichiers DGDDI, somme les 4 trimestres "
+                                         "de l'année et écrit une table Parquet et son manifeste.")
+    add_data_options(prepare)
+    prepare.add_argument("--sortie", type=Path, default=None, metavar="DOSSIER",
+                         help="dossier de sortie (défaut : data/prepared/<année>/)")
+    prepare.set_defaults(handler=run_prepare)
+
+    fiche = sub.add_parser("fiche", help="calculer la fiche d'un département, d'une région ou de la France",
+                           description="Calcule les indicateurs du portrait ANCT et les exporte "
+                                       "en JSON, CSV ou images.")
+    zone = fiche.add_mutually_exclusive_group(required=True)
+    zone.add_argument("--departement", metavar="CODE", help="code du département (61, 2A, 971...)")
+    zone.add_argument("--region", metavar="CODE", help="code région INSEE (28) ou DGDDI (05)")
+    zone.add_argument("--france", action="store_true", help="la France entière")
+    add_data_options(fiche)
+    fiche.add_argument("--niveau", choices=["a129", "cpf4"], default="a129",
+                       help="niveau de produits (défaut : a129)")
+    fiche.add_argument("--json", action="store_true", help="écrire la fiche en JSON sur la sortie standard")
+    fiche.add_argument("--csv", type=Path, metavar="DOSSIER", help="écrire les tableaux en CSV dans DOSSIER")
+    fiche.add_argument("--images", type=Path, metavar="DOSSIER", help="écrire les graphiques en SVG et PNG dans DOSSIER")
+    fiche.set_defaults(handler=run_fiche)
+
+    book = sub.add_parser("book", help="exécuter les fiches et construire le livre HTML",
+                          description="Prépare les données, exécute le notebook modèle pour chaque "
+                                      "département (en parallèle) et construit le site avec Jupyter Book.")
+    add_data_options(book)
+    book.add_argument("--departements", nargs="+", metavar="CODE",
+                      help="limiter le livre à ces départements (défaut : tous)")
+    book.add_argument("--processus", type=int, default=None, metavar="N",
+                      help="nombre de processus en parallèle (défaut : nombre de cœurs)")
+    book.add_argument("--delai", type=float, default=300.0, metavar="SECONDES",
+                      help="délai maximal d'exécution d'une page (défaut : 300)")
+    book.add_argument("--sans-site", action="store_true", dest="no_site",
+                      help="exécuter les pages sans construire le site HTML")
+    book.set_defaults(handler=run_book)
+
+    sample = sub.add_parser("echantillon", help="générer l'échantillon fictif au format DGDDI",
+                            description="Génère le ZIP d'échantillon fictif, déterministe, "
+                                        "au format exact des fichiers DGDDI.")
+    sample.add_argument("--sortie", type=Path, default=SAMPLE_ZIP, metavar="CHEMIN", help="ZIP à écrire")
+    sample.add_argument("--graine", type=int, default=None, metavar="N", help="graine du générateur")
+    sample.add_argument("--echelle", type=float, default=1.0, metavar="X",
+                        help="facteur de taille (plusieurs millions de lignes au-delà de 10 ; jamais versionné)")
+    sample.set_defaults(handler=run_sample)
+    return parser
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    """Handler of ``fetch``."""
+    from tradebook import fetch
+
+    if args.zip is not None:
+        path = fetch.import_archive(args.zip, args.destination)
+    else:
+        path = fetch.download(args.url or fetch.default_url(), args.destination, timeout=args.delai)
+    print(f"Données DGDDI prêtes : {path}")
+    return 0
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    """Handler of ``prepare``."""
+    from tradebook import prepare
+
+    out = args.sortie or PREPARED / str(args.annee)
+    prepared = prepare.prepare(args.donnees, args.annee, out, skip_invalid=args.skip_invalid,
+                               allow_partial_year=args.allow_partial_year)
+    print(prepare.summary(prepared))
+    return 0
+
+
+def run_fiche(args: argparse.Namespace) -> int:
+    """Handler of ``fiche``."""
+    from tradebook import fiche
+
+    return fiche.run(args)
+
+
+def run_book(args: argparse.Namespace) -> int:
+    """Handler of ``book``."""
+    from tradebook import book
+
+    return book.run(args)
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    """Handler of ``echantillon``."""
+    from tradebook import sample
+
+    path = sample.write_sample(args.sortie, seed=args.graine, scale=args.echelle)
+    print(f"Échantillon fictif écrit : {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except TradebookError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130

@@ -1,0 +1,16 @@
+"""Where the project keeps its files (repository layout)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+NOMENCLATURES = DATA / "nomenclatures"
+SAMPLE_DIR = DATA / "sample"
+SAMPLE_ZIP = SAMPLE_DIR / "dgddi_echantillon_fictif.zip"
+RAW = DATA / "raw"
+PREPARED = DATA / "prepared"
+BOOK = ROOT / "book"
+NOTEBOOKS = ROOT / "notebooks"
+TEMPLATE = NOTEBOOKS / "fiche_departement.ipynb"
