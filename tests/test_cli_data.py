@@ -1,0 +1,116 @@
+"""Command line for the data layer: ``prepare`` and ``fetch`` exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dgddi_fixtures import EXPORTS, IMPORTS, QUARTERS, row, rows, write_source, write_zip
+from tradebook import cli, paths
+
+
+@pytest.fixture
+def source(tmp_path) -> Path:
+    return write_source(tmp_path / "raw")
+
+
+def run(args: list[str], capsys) -> tuple[int, str, str]:
+    code = cli.main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_prepare_subprocess_success(source, tmp_path):
+    zip_path = write_zip(tmp_path / "dgddi.zip", source)
+    out = tmp_path / "prepared"
+    result = subprocess.run(
+        [sys.executable, "-m", "tradebook", "prepare", "--donnees", str(zip_path),
+         "--annee", "2024", "--sortie", str(out)],
+        capture_output=True, text=True, cwd=paths.ROOT, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Données préparées" in result.stdout and "Année 2024" in result.stdout
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["annee"] == 2024
+
+
+def test_prepare_subprocess_bad_input_exits_2(tmp_path):
+    src = write_source(tmp_path / "raw", exports=rows("E") + [row(dep="2A", region="22")])
+    result = subprocess.run(
+        [sys.executable, "-m", "tradebook", "prepare", "--donnees", str(src),
+         "--annee", "2024", "--sortie", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=paths.ROOT, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Erreur : 1 ligne(s) invalide(s)" in result.stderr
+    assert f"{EXPORTS}, ligne {len(rows('E')) + 1} : code département « 2A » inconnu" in result.stderr
+    assert result.stdout == ""
+
+
+def test_prepare_malformed_file(tmp_path, capsys):
+    src = write_source(tmp_path / "raw", imports=rows("I")[:5] + ["I;1;2024;61;05;A01Z"])
+    code, out, err = run(["prepare", "--donnees", str(src), "--sortie", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert f"{IMPORTS}, ligne 6 : 6 champ(s) au lieu de 10" in err
+    assert "--skip-invalid" in err
+
+
+def test_prepare_skip_invalid(tmp_path, capsys):
+    src = write_source(tmp_path / "raw", exports=rows("E") + [row(valeur="abc")])
+    code, out, err = run(["prepare", "--donnees", str(src), "--sortie", str(tmp_path / "o"),
+                          "--skip-invalid"], capsys)
+    assert code == 0, err
+    assert "rejetées : 1" in out and "valeur « abc »" in out
+
+
+def test_prepare_missing_quarter_and_override(tmp_path, capsys):
+    src = write_source(tmp_path / "raw", exports=rows("E", QUARTERS[:3]))
+    code, out, err = run(["prepare", "--donnees", str(src), "--annee", "2024",
+                          "--sortie", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert f"{EXPORTS} (exportations) : T3 2024, T4 2024" in err
+    code, out, err = run(["prepare", "--donnees", str(src), "--annee", "2024", "--sortie",
+                          str(tmp_path / "o"), "--annee-partielle"], capsys)
+    assert code == 0 and "année partielle" in out
+
+
+def test_prepare_year_absent(source, tmp_path, capsys):
+    code, out, err = run(["prepare", "--donnees", str(source), "--annee", "2019",
+                          "--sortie", str(tmp_path / "o")], capsys)
+    assert code == 2 and "L'année 2019 est absente" in err
+
+
+def test_prepare_source_absent(tmp_path, capsys):
+    code, out, err = run(["prepare", "--donnees", str(tmp_path / "nulle_part.zip")], capsys)
+    assert code == 2 and "Source introuvable" in err
+
+
+def test_prepare_help_is_french(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["prepare", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "somme les 4 trimestres" in out and "--skip-invalid" in out
+
+
+def test_fetch_zip_import(source, tmp_path, capsys):
+    zip_path = write_zip(tmp_path / "dgddi.zip", source)
+    code, out, err = run(["fetch", "--zip", str(zip_path), "--destination",
+                          str(tmp_path / "dest")], capsys)
+    assert code == 0, err
+    assert "Données DGDDI prêtes" in out and (tmp_path / "dest" / "dgddi.zip").exists()
+
+
+def test_fetch_bad_input_exits_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("tradebook.fetch.RETRY_PAUSE", 0.0)
+    bad = tmp_path / "faux.zip"
+    bad.write_text("bonjour", encoding="utf-8")
+    code, out, err = run(["fetch", "--zip", str(bad), "--destination", str(tmp_path / "d")],
+                         capsys)
+    assert code == 2 and "pas le ZIP de la DGDDI" in err
+    code, out, err = run(["fetch", "--url", "http://127.0.0.1:9/x.zip", "--destination",
+                          str(tmp_path / "d"), "--delai", "0.5"], capsys)
+    assert code == 2 and "Erreur : Téléchargement de http://127.0.0.1:9/x.zip impossible" in err
