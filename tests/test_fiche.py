@@ -1,0 +1,386 @@
+"""The machine-readable fiche and the ``fiche`` command, on raw DGDDI-layout fixture files.
+
+The fixture is written in the exact DGDDI layout (no header, ``;``, 10 fields,
+4 quarters) and goes through the real data layer once per session; every
+expected figure below is worked out by hand from FIXTURE.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tradebook import cli, fiche as fiche_module, nomenclatures as nom
+from tradebook.indicators import compute_fiche
+
+prepare = pytest.importorskip("tradebook.prepare")
+
+YEAR = 2024
+# (flux, DGDDI département, DGDDI region, A129, CPF4, country, annual value in euros)
+FIXTURE = [
+    # Orne (61), Normandie: exports 2 000 000, imports 750 000
+    ("E", "61", "05", "C29A", "2910", "DE", 1_000_000),
+    ("E", "61", "05", "C29A", "2910", "BE", 400_000),
+    ("E", "61", "05", "C10A", "1011", "BE", 300_000),
+    ("E", "61", "05", "C20A", "2014", "US", 200_000),
+    ("E", "61", "05", "C21Z", "2110", "IT", 100_000),
+    ("I", "61", "05", "C20A", "2014", "CN", 500_000),
+    ("I", "61", "05", "C29A", "2910", "DE", 250_000),
+    # Calvados (14), Normandie: exports 3 000 000, imports 1 250 000
+    ("E", "14", "05", "C10A", "1011", "ES", 3_000_000),
+    ("I", "14", "05", "C29A", "2910", "DE", 1_250_000),
+    # Alpes-Maritimes (06) and Monaco (99), Provence-Alpes-Côte d'Azur
+    ("E", "06", "21", "C21Z", "2110", "US", 4_000_000),
+    ("I", "06", "21", "C10A", "1011", "IT", 1_000_000),
+    ("E", "99", "21", "C21Z", "2110", "IT", 1_000_000),
+    ("I", "99", "21", "C20A", "2014", "DE", 500_000),
+    # Corse (20): exports only
+    ("E", "20", "22", "C10A", "1011", "IT", 500_000),
+    # Guadeloupe (9A), DGDDI region 24 "DOM", INSEE region 01
+    ("E", "9A", "24", "C10A", "1011", "FR", 100_000),
+    ("I", "9A", "24", "C29A", "2910", "FR", 400_000),
+]
+FRANCE_E = 10_600_000
+FRANCE_I = 3_900_000
+
+
+def quarter_values(total: int) -> list[int]:
+    """Split an annual value over 4 quarters, unevenly but exactly."""
+    q = total // 4
+    return [total - 3 * q + 7, q - 7, q, q]
+
+
+def write_raw(folder: Path) -> Path:
+    """REGIONAL_CPF4PAYSE.txt / ...I.txt in the DGDDI layout, plus one row of another year."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = {"E": [], "I": []}
+    for flux, dep, reg, a129, cpf4, pays, total in FIXTURE:
+        for quarter, value in enumerate(quarter_values(total), start=1):
+            lines[flux].append(f"{flux};{quarter};{YEAR};{dep};{reg};{a129};{cpf4};{pays};{value};{value // 10}")
+    lines["E"].append(f"E;4;{YEAR - 1};61;05;C29A;2910;DE;999999;1")  # another year: ignored
+    for flux, name in (("E", "REGIONAL_CPF4PAYSE.txt"), ("I", "REGIONAL_CPF4PAYSI.txt")):
+        (folder / name).write_text("\n".join(lines[flux]) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def raw_dir(tmp_path_factory) -> Path:
+    return write_raw(tmp_path_factory.mktemp("dgddi") / "brut")
+
+
+@pytest.fixture(scope="session")
+def prepared_dir(raw_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("prepared") / str(YEAR)
+    prepare.prepare(raw_dir, YEAR, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def prepared(prepared_dir):
+    return prepare.open_prepared(prepared_dir)
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(["fiche", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fiche_json(capsys, prepared_dir: Path, *zone_args: str) -> dict:
+    code, out, err = run_cli(capsys, *zone_args, "--annee", str(YEAR), "--donnees",
+                             str(prepared_dir), "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def test_json_of_a_departement_structure_types_and_values(capsys, prepared_dir):
+    data = fiche_json(capsys, prepared_dir, "--departement", "61")
+    assert list(data) == ["zone", "annee", "donnees_fictives", "annee_partielle", "niveau",
+                          "exportations", "importations", "solde_eur", "partenaires",
+                          "produits", "flux"]
+    assert data["zone"] == {"type": "departement", "code": "61", "nom": "Orne",
+                            "region_code": "28", "region_nom": "Normandie"}
+    assert (data["annee"], data["donnees_fictives"], data["annee_partielle"], data["niveau"]) == (
+        2024, False, False, "a129")
+    assert data["exportations"] == {"total_eur": 2_000_000, "part_region": 0.4,
+                                    "part_france": pytest.approx(2_000_000 / FRANCE_E)}
+    assert data["importations"] == {"total_eur": 750_000, "part_region": 0.375,
+                                    "part_france": pytest.approx(750_000 / FRANCE_I)}
+    assert data["solde_eur"] == 1_250_000 and type(data["solde_eur"]) is int
+    # Exports: DE 1.0M, BE 0.7M, US 0.2M, IT 0.1M; imports: CN 0.5M, DE 0.25M.
+    assert data["partenaires"] == [
+        {"pays": "DE", "libelle": "Allemagne", "importations_eur": 250_000,
+         "exportations_eur": 1_000_000, "solde_eur": 750_000},
+        {"pays": "BE", "libelle": "Belgique", "importations_eur": 0,
+         "exportations_eur": 700_000, "solde_eur": 700_000},
+        {"pays": "CN", "libelle": "Chine", "importations_eur": 500_000,
+         "exportations_eur": 0, "solde_eur": -500_000},
+        {"pays": "US", "libelle": "Etats-Unis", "importations_eur": 0,
+         "exportations_eur": 200_000, "solde_eur": 200_000},
+        {"pays": "IT", "libelle": "Italie", "importations_eur": 0,
+         "exportations_eur": 100_000, "solde_eur": 100_000},
+    ]
+    exports = data["produits"]["exportations"]
+    assert [(p["code"], p["valeur_eur"], p["part"]) for p in exports] == [
+        ("C29A", 1_400_000, 0.7), ("C10A", 300_000, 0.15), ("C20A", 200_000, 0.1),
+        ("C21Z", 100_000, 0.05)]
+    assert all(isinstance(p["libelle"], str) and p["libelle"] != p["code"] for p in exports)
+    assert [list(p) for p in exports[:1]] == [["code", "libelle", "valeur_eur", "part"]]
+    liens = data["flux"]["exportations"]["liens"]
+    assert liens == [
+        {"produit": "C29A", "pays": "DE", "valeur_eur": 1_000_000, "rouge": True},
+        {"produit": "C29A", "pays": "BE", "valeur_eur": 400_000, "rouge": True},
+        {"produit": "C10A", "pays": "BE", "valeur_eur": 300_000, "rouge": True},
+        {"produit": "C20A", "pays": "US", "valeur_eur": 200_000, "rouge": True},
+        {"produit": "C21Z", "pays": "IT", "valeur_eur": 100_000, "rouge": True},
+    ]
+    imports = data["flux"]["importations"]["liens"]
+    assert [list(link) for link in imports] == [["pays", "produit", "valeur_eur", "rouge"]] * 2
+    assert [(link["pays"], link["produit"], link["valeur_eur"]) for link in imports] == [
+        ("CN", "C20A", 500_000), ("DE", "C29A", 250_000)]
+
+
+def test_json_types_are_plain(capsys, prepared_dir):
+    data = fiche_json(capsys, prepared_dir, "--departement", "61")
+    for flux in ("exportations", "importations"):
+        assert type(data[flux]["total_eur"]) is int
+        assert type(data[flux]["part_region"]) is float
+        for link in data["flux"][flux]["liens"]:
+            assert type(link["valeur_eur"]) is int and type(link["rouge"]) is bool
+        for product in data["produits"][flux]:
+            assert type(product["valeur_eur"]) is int and type(product["part"]) is float
+    assert all(type(p["solde_eur"]) is int for p in data["partenaires"])
+
+
+def test_links_and_products_sum_to_totals(capsys, prepared_dir):
+    data = fiche_json(capsys, prepared_dir, "--france")
+    for flux in ("exportations", "importations"):
+        total = data[flux]["total_eur"]
+        assert sum(link["valeur_eur"] for link in data["flux"][flux]["liens"]) == total
+        assert sum(p["valeur_eur"] for p in data["produits"][flux]) == total
+        assert sum(p["part"] for p in data["produits"][flux]) == pytest.approx(1.0)
+
+
+def test_corsica_from_2a_is_code_20_with_no_imports(capsys, prepared_dir):
+    data = fiche_json(capsys, prepared_dir, "--departement", "2A")
+    assert data["zone"] == {"type": "departement", "code": "20", "nom": "Corse",
+                            "region_code": "94", "region_nom": "Corse"}
+    assert data["exportations"]["total_eur"] == 500_000
+    assert data["exportations"]["part_region"] == 1.0
+    assert data["importations"] == {"total_eur": 0, "part_region": None, "part_france": 0.0}
+    assert data["solde_eur"] == 500_000
+    assert data["produits"]["importations"] == []
+    assert data["flux"]["importations"] == {"liens": []}
+    assert data["partenaires"] == [{"pays": "IT", "libelle": "Italie", "importations_eur": 0,
+                                    "exportations_eur": 500_000, "solde_eur": 500_000}]
+
+
+def test_overseas_departement_is_all_of_its_region(capsys, prepared_dir):
+    data = fiche_json(capsys, prepared_dir, "--departement", "971")
+    assert (data["zone"]["code"], data["zone"]["region_code"]) == ("971", "01")
+    assert data["exportations"]["part_region"] == 1.0
+    assert data["importations"]["part_region"] == 1.0
+
+
+@pytest.mark.parametrize("code", ["05", "28"])
+def test_region_by_dgddi_or_insee_code_is_normandie(capsys, prepared_dir, code):
+    data = fiche_json(capsys, prepared_dir, "--region", code)
+    assert data["zone"] == {"type": "region", "code": "28", "nom": "Normandie",
+                            "region_code": "28", "region_nom": "Normandie"}
+    assert data["exportations"] == {"total_eur": 5_000_000, "part_region": None,
+                                    "part_france": pytest.approx(5_000_000 / FRANCE_E)}
+    assert data["importations"]["total_eur"] == 2_000_000
+
+
+def test_paca_includes_monaco(capsys, prepared_dir):
+    data = fiche_json(capsys, prepared_dir, "--region", "93")
+    assert data["exportations"]["total_eur"] == 4_000_000 + 1_000_000
+    assert data["importations"]["total_eur"] == 1_000_000 + 500_000
+
+
+def test_france_is_every_row_monaco_included(capsys, prepared_dir):
+    data = fiche_json(capsys, prepared_dir, "--france")
+    assert data["zone"] == {"type": "france", "code": "FR", "nom": "France",
+                            "region_code": None, "region_nom": None}
+    assert data["exportations"] == {"total_eur": FRANCE_E, "part_region": None, "part_france": None}
+    assert data["importations"] == {"total_eur": FRANCE_I, "part_region": None, "part_france": None}
+    assert data["solde_eur"] == FRANCE_E - FRANCE_I
+
+
+def test_departements_plus_monaco_sum_to_france_and_regions(prepared):
+    totals = prepared.totals()
+    for flux in ("E", "I"):
+        t = totals[totals["flux"] == flux]
+        deps = t[t["niveau"] == "departement"]
+        france = int(t.loc[t["niveau"] == "france", "valeur"].sum())
+        assert int(deps["valeur"].sum()) == france == (FRANCE_E if flux == "E" else FRANCE_I)
+        assert int(t.loc[t["niveau"] == "region", "valeur"].sum()) == france
+    fiche = compute_fiche(prepared, nom.france_zone())
+    assert int(fiche.flux["exportations"]["valeur"].sum()) == FRANCE_E
+    assert int(fiche.flux["importations"]["valeur"].sum()) == FRANCE_I
+
+
+def test_cpf4_level(capsys, prepared_dir):
+    code, out, err = run_cli(capsys, "--departement", "61", "--annee", str(YEAR), "--donnees",
+                             str(prepared_dir), "--json", "--niveau", "cpf4")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["niveau"] == "cpf4"
+    assert [p["code"] for p in data["produits"]["exportations"]] == ["2910", "1011", "2014", "2110"]
+    assert data["produits"]["exportations"][0]["libelle"] == "Véhicules automobiles"
+
+
+def test_json_keeps_accents(capsys, prepared_dir):
+    code, out, _ = run_cli(capsys, "--region", "93", "--annee", str(YEAR), "--donnees",
+                           str(prepared_dir), "--json")
+    assert code == 0 and "Provence-Alpes-Côte d'Azur" in out and out.count("\n") == 1
+
+
+def test_raw_folder_is_prepared_on_the_fly(capsys, raw_dir, prepared_dir, tmp_path, monkeypatch):
+    real = prepare.ensure_prepared
+    monkeypatch.setattr(prepare, "ensure_prepared",
+                        lambda *a, **k: real(*a, cache_dir=tmp_path / "cache", **k))
+    from_raw = fiche_json(capsys, raw_dir, "--departement", "61")
+    assert from_raw == fiche_json(capsys, prepared_dir, "--departement", "61")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.fixture
+def no_data_reading(monkeypatch):
+    """Make any attempt to load data fail the test."""
+    def forbidden(*args, **kwargs):
+        raise AssertionError("les données ont été lues avant la vérification du code")
+    monkeypatch.setattr(prepare, "ensure_prepared", forbidden)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--departement", "00"], "Département inconnu : « 00 »"),
+    (["--departement", "99"], "n'ont pas de page propre"),
+    (["--departement", "9F"], "Département inconnu : « 9F »"),
+    (["--region", "77"], "Région inconnue : « 77 »"),
+])
+def test_unknown_code_fails_fast_in_french(capsys, tmp_path, no_data_reading, args, message):
+    code, out, err = run_cli(capsys, *args, "--donnees", str(tmp_path / "absent.zip"), "--json")
+    assert code == 2
+    assert out == ""
+    assert err.startswith("Erreur : ") and message in err
+
+
+def test_zone_without_data_exits_2(capsys, prepared_dir):
+    code, out, err = run_cli(capsys, "--departement", "50", "--annee", str(YEAR), "--donnees",
+                             str(prepared_dir), "--json")
+    assert (code, out) == (2, "")
+    assert "Aucune donnée de commerce extérieur pour le département 50 (Manche) en 2024" in err
+
+
+def test_wrong_year_exits_2(capsys, prepared_dir):
+    code, out, err = run_cli(capsys, "--departement", "61", "--annee", "2023", "--donnees",
+                             str(prepared_dir), "--json")
+    assert (code, out) == (2, "") and "2023" in err
+
+
+# --------------------------------------------------------------------------- text, CSV, images
+
+
+def test_text_summary_in_french(capsys, prepared_dir):
+    code, out, err = run_cli(capsys, "--departement", "61", "--annee", str(YEAR), "--donnees",
+                             str(prepared_dir))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "Commerce extérieur — Orne (61) — 2024"
+    assert lines[1] == ("Exportations : 2,0\u00a0M€ (40,0\u00a0% de la région, "
+                        "18,9\u00a0% de la France)")
+    assert lines[2] == ("Importations : 750,0\u00a0k€ (37,5\u00a0% de la région, "
+                        "19,2\u00a0% de la France)")
+    assert lines[3] == "Solde : +1,3\u00a0M€"
+    assert lines[4] == "Principaux partenaires : Allemagne, Belgique, Chine, Etats-Unis, Italie"
+    assert lines[5].startswith("Premier produit exporté : ")
+    assert lines[5].endswith("(1,4\u00a0M€, 70,0\u00a0%)")
+
+
+def test_small_shares_get_two_decimals():
+    assert fiche_module.share_text(0.0025) == "0,25\u00a0%"
+    assert fiche_module.share_text(0.037) == "3,7\u00a0%"
+
+
+def test_file_prefix_per_zone_type(prepared):
+    assert fiche_module.file_prefix(compute_fiche(prepared, nom.france_zone())) == "france_2024"
+    corse = nom.departement_zone(nom.resolve_departement("2B"))
+    assert fiche_module.file_prefix(compute_fiche(prepared, corse)) == "departement_20_2024"
+
+
+def test_csv_tables_for_excel(capsys, prepared, prepared_dir, tmp_path):
+    tables = pytest.importorskip("tradebook.tables")
+    folder = tmp_path / "csv"
+    code, out, err = run_cli(capsys, "--departement", "61", "--annee", str(YEAR), "--donnees",
+                             str(prepared_dir), "--csv", str(folder))
+    assert code == 0, err
+    assert out == f"5 tableaux CSV écrits dans {folder}\n"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(f"departement_61_2024_{k}.csv" for k in fiche_module.TABLE_KEYS)
+    path = folder / "departement_61_2024_partenaires.csv"
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    table = pd.read_csv(path, sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    formatted = tables.fiche_tables(compute_fiche(prepared, nom.departement_zone(
+        nom.resolve_departement("61"))))["partenaires"]
+    assert list(table.columns) == [*formatted.columns, "importations_eur", "exportations_eur",
+                                   "solde_eur"]
+    assert table[list(formatted.columns)].values.tolist() == formatted.values.tolist()
+    assert table["exportations_eur"].tolist() == ["1000000", "700000", "0", "200000", "100000"]
+    assert table["solde_eur"].tolist() == ["750000", "700000", "-500000", "200000", "100000"]
+    products = pd.read_csv(folder / "departement_61_2024_produits_exportations.csv", sep=";",
+                           encoding="utf-8-sig", dtype=str)
+    assert products["part"].tolist() == ["0.7", "0.15", "0.1", "0.05"]
+    links = pd.read_csv(folder / "departement_61_2024_flux_importations.csv", sep=";",
+                        encoding="utf-8-sig", dtype=str)
+    assert list(links.columns)[-4:] == ["pays", "produit", "valeur_eur", "rouge"]
+    assert links[["pays", "produit", "valeur_eur", "rouge"]].values.tolist() == [
+        ["CN", "C20A", "500000", "True"], ["DE", "C29A", "250000", "True"]]
+
+
+def test_csv_of_an_empty_flux_has_headers_only(capsys, prepared_dir, tmp_path):
+    pytest.importorskip("tradebook.tables")
+    code, _, err = run_cli(capsys, "--departement", "2A", "--annee", str(YEAR), "--donnees",
+                           str(prepared_dir), "--csv", str(tmp_path))
+    assert code == 0, err
+    text = (tmp_path / "departement_20_2024_flux_importations.csv").read_bytes().decode("utf-8-sig")
+    assert text.count("\r\n") == 1 and text.endswith(";pays;produit;valeur_eur;rouge\r\n")
+
+
+def test_output_folder_that_is_a_file_exits_2(capsys, prepared_dir, tmp_path):
+    pytest.importorskip("tradebook.tables")
+    target = tmp_path / "fichier.txt"
+    target.write_text("x")
+    code, out, err = run_cli(capsys, "--departement", "61", "--annee", str(YEAR), "--donnees",
+                             str(prepared_dir), "--csv", str(target))
+    assert (code, out) == (2, "")
+    assert "n'est pas un dossier" in err and target.read_text() == "x"
+
+
+def test_images_one_svg_and_png_per_chart(capsys, prepared_dir, tmp_path, monkeypatch):
+    charts = pytest.importorskip("tradebook.charts")
+    saved = []
+
+    def record(chart, base):  # vl-convert itself is exercised by the chart tests
+        saved.append((isinstance(chart, charts.alt.TopLevelMixin), base))
+        base.with_suffix(".svg").write_text("<svg/>")
+        base.with_suffix(".png").write_bytes(b"\x89PNG")
+
+    monkeypatch.setattr(charts, "save_chart", record)
+    folder = tmp_path / "img"
+    code, out, err = run_cli(capsys, "--departement", "61", "--annee", str(YEAR), "--donnees",
+                             str(prepared_dir), "--images", str(folder), "--json")
+    assert code == 0, err
+    assert json.loads(out)["zone"]["code"] == "61"  # stdout stays pure JSON
+    assert err == f"10 images (SVG et PNG) écrites dans {folder}\n"
+    assert sorted(saved) == sorted((True, folder / f"departement_61_2024_{key}")
+                                   for key in fiche_module.TABLE_KEYS)
