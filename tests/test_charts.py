@@ -1,0 +1,650 @@
+"""Charts and tables: Vega-Lite validity, rendered marks, geometry, French text, snapshots.
+
+Fixtures are plain DataFrames with the columns of the indicators contract,
+built here by hand-written rules, so these tests do not depend on the
+indicators' code: a realistic département (18 products x 16 countries, a
+skewed deterministic matrix, top-10 buckets with ``AUTRES``, 5 red links).
+
+Snapshots of the specs live in ``tests/snapshots/``; regenerate them with
+``TRADEBOOK_UPDATE_SNAPSHOTS=1 pytest tests/test_charts.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import altair as alt
+import jsonschema
+import pandas as pd
+import pytest
+import vl_convert as vlc
+
+from tradebook import charts, style, tables
+from tradebook.charts import (
+    ChartContext,
+    context_of,
+    fiche_charts,
+    partners_chart,
+    sankey_chart,
+    save_chart,
+    treemap_chart,
+)
+from tradebook.formatting import VEGA_FORMAT_LOCALE, format_eur, format_percent
+
+NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE = os.environ.get("TRADEBOOK_UPDATE_SNAPSHOTS") == "1"
+KEYS = ["partenaires", "produits_importations", "produits_exportations",
+        "flux_exportations", "flux_importations"]
+
+
+# --------------------------------------------------------------------------- fixtures
+
+PRODUCTS = [
+    ("C29A", "Produits de l'industrie automobile"),
+    ("C28B", "Autres machines d'usage général"),
+    ("C21Z", "Produits pharmaceutiques"),
+    ("C10E", "Produits laitiers et glaces"),
+    ("C20A", "Produits chimiques de base, produits azotés, matières plastiques et "
+             "caoutchouc synthétique"),
+    ("C22B", "Produits en plastique"),
+    ("C25E", "Coutellerie, outillage, quincaillerie et ouvrages divers en métaux"),
+    ("C10A", "Viande et produits à base de viande"),
+    ("C27A", "Moteurs, génératrices et transformateurs électriques"),
+    ("C16Z", "Bois, articles en bois"),
+    ("C24A", "Produits sidérurgiques et de première transformation de l'acier"),
+    ("C17A", "Pâte à papier, papier et carton"),
+    ("A01Z", "Produits de la culture et de l'élevage"),
+    ("C14Z", "Articles d'habillement"),
+    ("C23A", "Verre et articles en verre"),
+    ("C26A", "Composants et cartes électroniques"),
+    ("C11Z", "Boissons"),
+    ("C13Z", "Produits de l'industrie textile"),
+]
+COUNTRIES = [
+    ("DE", "Allemagne"), ("BE", "Belgique"), ("ES", "Espagne"), ("IT", "Italie"),
+    ("GB", "Royaume-Uni"), ("US", "Etats-Unis"), ("CN", "Chine"), ("NL", "Pays-Bas"),
+    ("CH", "Suisse"), ("PL", "Pologne"), ("KR", "Corée (République de)"),
+    ("BA", "Bosnie-Herzégovine"), ("AE", "Emirats arabes unis"), ("MA", "Maroc"),
+    ("JP", "Japon"), ("SE", "Suède"),
+]
+AUTRES = "AUTRES"
+
+
+def _matrix(flux: str) -> pd.DataFrame:
+    """Long table (produit, pays, valeur) of a deterministic, skewed trade matrix."""
+    rows = []
+    for i, (p, _) in enumerate(PRODUCTS):
+        for j, (c, _) in enumerate(COUNTRIES):
+            shift = 3 if flux == "importations" else 0
+            weight_p = 1.0 / (1 + ((i + shift) % len(PRODUCTS))) ** 1.3
+            weight_c = 1.0 / (1 + ((j * 7 + (5 if flux == "importations" else 0)) % 16)) ** 1.1
+            twist = 1 + ((i * 31 + j * 17) % 11) / 10
+            value = int(round(610_000_000 * weight_p * weight_c * twist))
+            if (i + j) % 7 == 3:
+                value = 0  # some pairs do not trade
+            rows.append((p, c, value))
+    return pd.DataFrame(rows, columns=["produit", "pays", "valeur"])
+
+
+def _labels(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    return dict(pairs) | {AUTRES: "Autres"}
+
+
+def products_of(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Every product with a non-zero value, with its share, sorted desc."""
+    sums = matrix.groupby("produit")["valeur"].sum()
+    sums = sums[sums != 0].reset_index().sort_values(["valeur", "produit"],
+                                                      ascending=[False, True])
+    total = sums["valeur"].sum()
+    labels = _labels(PRODUCTS)
+    return pd.DataFrame({
+        "code": sums["produit"].to_numpy(), "libelle": [labels[c] for c in sums["produit"]],
+        "valeur": sums["valeur"].astype("int64").to_numpy(),
+        "part": (sums["valeur"] / total).to_numpy(),
+    })
+
+
+def flows_of(matrix: pd.DataFrame, n: int = 10, n_red: int = 5) -> pd.DataFrame:
+    """Sankey links with top-``n`` buckets and ``n_red`` red named links."""
+    def top(key: str) -> list[str]:
+        sums = matrix.groupby(key)["valeur"].sum().reset_index()
+        sums = sums.sort_values(["valeur", key], ascending=[False, True])
+        return list(sums[key][:n])
+    keep_p, keep_c = top("produit"), top("pays")
+    links = matrix.assign(
+        produit=matrix["produit"].where(matrix["produit"].isin(keep_p), AUTRES),
+        pays=matrix["pays"].where(matrix["pays"].isin(keep_c), AUTRES),
+    ).groupby(["produit", "pays"], as_index=False)["valeur"].sum()
+    links = links[links["valeur"] != 0].sort_values(
+        ["valeur", "produit", "pays"], ascending=[False, True, True]).reset_index(drop=True)
+    named = (links["produit"] != AUTRES) & (links["pays"] != AUTRES)
+    links["rouge"] = links.index.isin(links.index[named][:n_red])
+    links["produit_libelle"] = links["produit"].map(_labels(PRODUCTS))
+    links["pays_libelle"] = links["pays"].map(_labels(COUNTRIES))
+    return links[["produit", "produit_libelle", "pays", "pays_libelle", "valeur", "rouge"]]
+
+
+def partners_of(exports: pd.DataFrame, imports: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """Union of the top-``n`` countries at export and at import."""
+    exp = exports.groupby("pays")["valeur"].sum()
+    imp = imports.groupby("pays")["valeur"].sum()
+    codes = sorted(set(exp.nlargest(n).index) | set(imp.nlargest(n).index))
+    frame = pd.DataFrame({"pays": codes, "libelle": [_labels(COUNTRIES)[c] for c in codes],
+                          "importations": imp.reindex(codes, fill_value=0).astype("int64").values,
+                          "exportations": exp.reindex(codes, fill_value=0).astype("int64").values})
+    frame["solde"] = frame["exportations"] - frame["importations"]
+    frame["_v"] = frame["exportations"] + frame["importations"]
+    return frame.sort_values(["_v", "pays"], ascending=[False, True]).drop(
+        columns="_v").reset_index(drop=True)
+
+
+def realistic_fiche(donnees_fictives: bool = False, annee_partielle: bool = False
+                    ) -> SimpleNamespace:
+    """A Fiche-like object for the Orne, 2024, with the realistic matrices."""
+    exports, imports = _matrix("exportations"), _matrix("importations")
+    exp_total, imp_total = int(exports["valeur"].sum()), int(imports["valeur"].sum())
+    zone = SimpleNamespace(type="departement", code="61", nom="Orne", dgddi="61",
+                           region_code="28", region_nom="Normandie")
+    totaux = SimpleNamespace(
+        exportations=exp_total, importations=imp_total, solde=exp_total - imp_total,
+        part_region_exportations=0.052, part_region_importations=0.041,
+        part_france_exportations=0.0031, part_france_importations=0.0024)
+    return SimpleNamespace(
+        zone=zone, annee=2024, niveau="a129", donnees_fictives=donnees_fictives,
+        annee_partielle=annee_partielle, totaux=totaux,
+        partenaires=partners_of(exports, imports),
+        produits={"exportations": products_of(exports), "importations": products_of(imports)},
+        flux={"exportations": flows_of(exports), "importations": flows_of(imports)},
+    )
+
+
+@pytest.fixture(scope="module")
+def fiche() -> SimpleNamespace:
+    return realistic_fiche()
+
+
+@pytest.fixture(scope="module")
+def fiche_charts_real(fiche) -> dict[str, alt.TopLevelMixin]:
+    return fiche_charts(fiche)
+
+
+@pytest.fixture(scope="module")
+def scenes(fiche_charts_real) -> dict[str, dict]:
+    """Vega scenegraphs of the five charts (rendered once per module)."""
+    return {key: scene_of(chart) for key, chart in fiche_charts_real.items()}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def scene_of(chart: alt.TopLevelMixin) -> dict:
+    """The rendered scenegraph of a chart, with the French number locale."""
+    return vlc.vegalite_to_scenegraph(chart.to_dict(), format_locale=VEGA_FORMAT_LOCALE)
+
+
+def mark_nodes(scene: dict, name: str) -> list[dict]:
+    """Every scenegraph mark node called ``name``."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("marktype") and node.get("name") == name:
+                found.append(node)
+            for item in node.get("items", []):
+                walk(item)
+
+    walk(scene["scenegraph"])
+    return found
+
+
+def items(scene: dict, name: str) -> list[dict]:
+    """Items drawn by the mark ``name`` (one per bar, tile, node or label)."""
+    return [item for node in mark_nodes(scene, f"{name}_marks") for item in node["items"]]
+
+
+def bands(scene: dict, name: str) -> list[dict]:
+    """Sankey bands of the area mark ``name``: one path per link (facet)."""
+    return [node for node in mark_nodes(scene, f"{name}_marks") if node["marktype"] == "area"]
+
+
+def all_texts(scene: dict) -> list[str]:
+    """Every piece of text drawn (titles, labels...), multi-line texts joined."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("marktype") == "text":
+                for item in node.get("items", []):
+                    text = item.get("text")
+                    found.append("\n".join(text) if isinstance(text, list) else str(text))
+            for item in node.get("items", []):
+                walk(item)
+
+    walk(scene["scenegraph"])
+    return found
+
+
+def vega_lite_schema_errors(spec: dict) -> list[str]:
+    """Errors of ``spec`` against the Vega-Lite JSON schema Altair ships."""
+    schema = alt.vegalite.v6.schema.load_schema()
+    validator = jsonschema.Draft7Validator(schema)
+    return [error.message for error in validator.iter_errors(spec)]
+
+
+# --------------------------------------------------------------------------- every chart
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_spec_validates_against_vega_lite_schema(fiche_charts_real, key):
+    spec = fiche_charts_real[key].to_dict(validate=True)
+    assert spec["$schema"].endswith(f"{alt.SCHEMA_VERSION}.json")
+    assert vega_lite_schema_errors(spec) == []
+
+
+def test_schema_check_can_fail():
+    assert vega_lite_schema_errors({"mark": "not-a-mark"})
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_chart_has_french_locale_title_subtitle_and_source(fiche_charts_real, key):
+    spec = fiche_charts_real[key].to_dict()
+    assert spec["config"]["locale"]["number"]["thousands"] == NNBSP
+    assert spec["config"]["locale"]["number"]["decimal"] == ","
+    assert "Orne (61), 2024" in spec["title"]["text"]
+    assert spec["title"]["subtitle"]
+    assert spec["description"].startswith(spec["title"]["text"])  # for screen readers
+    footer = spec["vconcat"][0]["title"]
+    assert footer["orient"] == "bottom"
+    assert footer["text"] == ["Source : DGDDI, 2024"]
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_rendered_width_is_at_most_600_px(scenes, key):
+    assert scenes[key]["width"] <= style.MAX_WIDTH
+
+
+def test_width_stays_within_600_px_with_long_zone_and_all_notes():
+    f = realistic_fiche(donnees_fictives=True, annee_partielle=True)
+    f.zone = SimpleNamespace(type="region", code="93", nom="Provence-Alpes-Côte d'Azur",
+                             dgddi="", region_code="93", region_nom="Provence-Alpes-Côte d'Azur")
+    built = fiche_charts(f)
+    for key in ("partenaires", "produits_importations"):  # the longest titles
+        assert scene_of(built[key])["width"] <= style.MAX_WIDTH, key
+    f.zone = SimpleNamespace(type="region", code="00", nom="Territoire d'industrie "
+                             "Flers-Argentan-Alençon et Pays de la Ferté-Macé")
+    chart = fiche_charts(f)["partenaires"]
+    assert chart.to_dict(validate=False)["title"]["text"] == [
+        "Principaux pays partenaires", f"{f.zone.nom}, 2024"]  # too long: two lines
+    assert scene_of(chart)["width"] <= style.MAX_WIDTH
+
+
+def test_fictitious_mention_only_for_the_sample(fiche_charts_real):
+    fictitious = fiche_charts(realistic_fiche(donnees_fictives=True))
+    real = fiche_charts_real  # donnees_fictives=False
+    for key in KEYS:
+        footer = fictitious[key].to_dict(validate=False)["vconcat"][0]["title"]["text"]
+        assert footer == ["Source : DGDDI, 2024", style.FICTITIOUS_NOTE], key
+        spec = json.dumps(real[key].to_dict(validate=False), ensure_ascii=False)
+        assert "fictives" not in spec, key
+    drawn = all_texts(scene_of(fictitious["flux_exportations"]))
+    assert any(style.FICTITIOUS_NOTE in text for text in drawn)
+
+
+def test_partial_year_is_said_in_the_source_line():
+    chart = partners_chart(realistic_fiche().partenaires,
+                           ChartContext("Orne (61)", 2025, annee_partielle=True))
+    assert any("Source : DGDDI, 2025 (année partielle)" in t for t in all_texts(scene_of(chart)))
+
+
+def test_context_of_fiche(fiche):
+    ctx = context_of(fiche)
+    assert ctx == ChartContext("Orne (61)", 2024, False, False)
+    region = SimpleNamespace(type="region", code="28", nom="Normandie")
+    assert context_of(fiche, region).zone_nom == "Normandie"
+
+
+def test_svg_renders_with_french_numbers(fiche_charts_real, fiche):
+    svg = charts.render_svg(fiche_charts_real["partenaires"])
+    assert svg.lstrip().startswith("<svg")
+    top = fiche.partenaires.iloc[0]
+    assert format_eur(top["importations"], "M€").split(NBSP)[0] in svg
+
+
+# --------------------------------------------------------------------------- partners
+
+
+def test_partners_two_bars_per_country_and_one_balance_label(scenes, fiche):
+    assert len(items(scenes["partenaires"], "barres")) == 2 * len(fiche.partenaires)
+    assert len(items(scenes["partenaires"], "soldes")) == len(fiche.partenaires)
+    values = items(scenes["partenaires"], "valeurs")
+    assert len(values) == 2 * len(fiche.partenaires)
+    first = fiche.partenaires.iloc[0]
+    by_text = {v["text"]: v["align"] for v in values}
+    assert by_text[format_eur(first["importations"], "M€").split(NBSP)[0]] == "right"
+    assert by_text[format_eur(first["exportations"], "M€").split(NBSP)[0]] == "left"
+
+
+def test_partners_imports_left_in_blue_exports_right_in_violet(scenes):
+    bars = items(scenes["partenaires"], "barres")
+    zero = min(b["x"] + b["width"] for b in bars if b["fill"] == style.IMPORTS)
+    for bar in bars:
+        if bar["fill"] == style.IMPORTS:
+            assert bar["x"] + bar["width"] == pytest.approx(max(
+                b["x"] + b["width"] for b in bars if b["fill"] == style.IMPORTS), abs=0.01)
+        else:
+            assert bar["fill"] == style.EXPORTS
+            assert bar["x"] >= zero - 0.01
+    assert {b["fill"] for b in bars} == {style.IMPORTS, style.EXPORTS}
+
+
+def test_partners_balance_sign_in_text_and_colour(scenes, fiche):
+    labels = {item["text"]: item["fill"] for item in items(scenes["partenaires"], "soldes")}
+    for balance in fiche.partenaires["solde"]:
+        text = charts.format_signed_eur(balance, "M€")
+        assert text in labels
+        if balance < 0:
+            assert text.startswith(MINUS) and labels[text] == style.NEGATIVE
+        else:
+            assert text.startswith("+") and labels[text] == style.POSITIVE
+    assert any(t.startswith(MINUS) for t in labels) and any(t.startswith("+") for t in labels)
+
+
+def test_partners_long_names_shortened_with_full_name_in_tooltip():
+    partners = pd.DataFrame({
+        "pays": ["XX", "DE"], "libelle": ["Saint-Vincent-et-les-Grenadines du Nord", "Allemagne"],
+        "importations": [5_000_000, 1_000_000], "exportations": [1_000_000, 2_000_000],
+        "solde": [-4_000_000, 1_000_000]})
+    chart = partners_chart(partners, ChartContext("Orne (61)", 2024))
+    spec = json.dumps(chart.to_dict(), ensure_ascii=False)
+    texts = all_texts(scene_of(chart))
+    assert "Saint-Vincent-et-les-Grenadines du Nord" in spec  # tooltip field
+    assert any(t.endswith("…") and t.startswith("Saint-Vincent") for t in texts)
+    assert "Saint-Vincent-et-les-Grenadines du Nord" not in texts
+
+
+def test_partners_single_partner_and_no_imports():
+    partners = pd.DataFrame({"pays": ["BE"], "libelle": ["Belgique"], "importations": [0],
+                             "exportations": [350_000], "solde": [350_000]})
+    scene = scene_of(partners_chart(partners, ChartContext("Lozère (48)", 2024)))
+    assert len(items(scene, "barres")) == 2
+    assert [i["text"] for i in items(scene, "soldes")] == [f"+350,0{NBSP}k€"]
+
+
+# --------------------------------------------------------------------------- treemaps
+
+
+@pytest.mark.parametrize("flux", ["importations", "exportations"])
+def test_treemap_one_tile_per_product_area_proportional(scenes, fiche, flux):
+    products = fiche.produits[flux]
+    tiles = items(scenes[f"produits_{flux}"], "tuiles")
+    assert len(tiles) == len(charts.treemap_items(products)) == len(products)
+    total_area = sum(t["width"] * t["height"] for t in tiles)
+    assert total_area == pytest.approx(charts.TREEMAP_WIDTH * charts.TREEMAP_HEIGHT, rel=1e-6)
+    areas = sorted((t["width"] * t["height"] / total_area for t in tiles), reverse=True)
+    assert areas == pytest.approx(sorted(products["part"], reverse=True), abs=1e-6)
+    shades = set(style.FLUX_SHADES[flux])
+    assert {t["fill"] for t in tiles} <= shades
+
+
+def test_treemap_subtitle_has_total_and_balance(fiche_charts_real, fiche):
+    subtitle = fiche_charts_real["produits_exportations"].to_dict()["title"]["subtitle"][0]
+    assert format_eur(fiche.totaux.exportations) in subtitle
+    assert charts.format_signed_eur(fiche.totaux.solde) in subtitle
+
+
+def test_treemap_labels_are_french_and_only_where_they_fit(fiche):
+    rows = charts.treemap_rows(fiche.produits["exportations"], "exportations")
+    labelled = rows[rows["nom"] != ""]
+    assert 0 < len(labelled) < len(rows)  # the realistic fixture has tiles too small
+    biggest = rows.iloc[0]
+    top = fiche.produits["exportations"].iloc[0]
+    expected = f"{format_eur(top['valeur'], 'M€')} · {format_percent(top['part'])}"
+    assert biggest["chiffres"] == expected
+    for row in labelled.itertuples():
+        lines = row.nom.split("\n") + ([row.chiffres] if row.chiffres else [])
+        width = max(charts.text_width(line, style.SMALL_SIZE) for line in row.chiffres.split("\n")
+                    + row.nom.split("\n"))
+        assert width <= row.x2 - row.x - 2 * charts.TILE_PAD
+        assert len(row.nom.split("\n") + row.chiffres.split("\n")) * charts.LINE <= (
+            row.y2 - row.y) or not lines
+
+
+def test_tile_label_degrades_with_size():
+    name = "Produits laitiers et glaces"
+    full = charts.tile_label(name, "202,1 M€", "3,4 %", 300, 100)
+    assert full == ([name], ["202,1 M€ · 3,4 %"])
+    narrow = charts.tile_label(name, "202,1 M€", "3,4 %", 70, 70)
+    assert narrow == (["Produits", "laitiers et", "glaces"], ["202,1 M€"])
+    assert charts.tile_label(name, "202,1 M€", "3,4 %", 20, 20) == ([], [])
+
+
+def test_treemap_groups_a_long_tail_but_keeps_the_total():
+    n = 60
+    values = [10_000_000 // (i + 1) ** 2 for i in range(n)]
+    total = sum(values)
+    products = pd.DataFrame({"code": [f"P{i:02d}" for i in range(n)],
+                             "libelle": [f"Produit {i}" for i in range(n)],
+                             "valeur": values, "part": [v / total for v in values]})
+    tiles = charts.treemap_items(products)
+    assert len(tiles) < n
+    assert tiles["valeur"].sum() == total
+    grouped = n - (len(tiles) - 1)
+    assert tiles.iloc[-1]["code"] == "AUTRES"
+    assert tiles.iloc[-1]["libelle"] == f"{grouped}{NBSP}autres produits"
+    scene = scene_of(treemap_chart(products, "importations", ChartContext("X", 2024)))
+    assert len(items(scene, "tuiles")) == len(tiles)
+    assert len(tables.products_table(products)) == n  # the table keeps every product
+
+
+def test_treemap_without_products_says_so():
+    empty = pd.DataFrame({"code": [], "libelle": [], "valeur": [], "part": []})
+    chart = treemap_chart(empty, "exportations", ChartContext("X", 2024), solde=-5)
+    texts = all_texts(scene_of(chart))
+    assert any("Aucun produit exporté" in t for t in texts)
+
+
+def test_unknown_flux_is_refused(fiche):
+    with pytest.raises(ValueError, match="flux inconnu"):
+        treemap_chart(fiche.produits["exportations"], "export", ChartContext("X", 2024))
+
+
+# --------------------------------------------------------------------------- Sankey
+
+
+@pytest.mark.parametrize("flux", ["exportations", "importations"])
+def test_sankey_one_band_per_link_red_ones_in_red(scenes, fiche, flux):
+    flows = fiche.flux[flux]
+    scene = scenes[f"flux_{flux}"]
+    grey, red = bands(scene, "liens_gris"), bands(scene, "liens_rouges")
+    assert len(grey) + len(red) == len(flows)
+    assert len(red) == int(flows["rouge"].sum()) == 5
+    assert all(b["items"][0]["fill"] == style.RED_LINK for b in red)
+    assert all(b["items"][0]["fill"] == style.GREY_LINK for b in grey)
+    n_nodes = flows["produit"].nunique() + flows["pays"].nunique()
+    assert len(items(scene, "noeuds")) == n_nodes
+
+
+@pytest.mark.parametrize("flux", ["exportations", "importations"])
+def test_sankey_geometry_stacks_links_on_nodes(fiche, flux):
+    flows = fiche.flux[flux]
+    nodes, links = charts.sankey_layout(flows, flux, int(flows["valeur"].sum()))
+    for side, end, key in (("gauche", "0", "source"), ("droite", "1", "cible")):
+        column = nodes[nodes["cote"] == side].reset_index(drop=True)
+        assert column.iloc[-1]["libelle"] == "Autres"  # Autres last
+        named = column.iloc[:-1]
+        assert list(named["y0"]) == sorted(named["y0"])
+        values = [int(v.replace(NBSP + "M€", "").replace(NNBSP, "").replace(",", ""))
+                  for v in named["valeur_txt"]]
+        assert values == sorted(values, reverse=True)  # biggest first
+        for code, group in links.groupby(key):
+            node = nodes[(nodes["cote"] == side)
+                         & (nodes["libelle"] == group[f"{key}_libelle"].iloc[0])].iloc[0]
+            stacked = group.sort_values(f"ya{end}")
+            assert stacked[f"ya{end}"].iloc[0] == pytest.approx(node["y0"], abs=0.02)
+            assert stacked[f"yb{end}"].iloc[-1] == pytest.approx(node["y1"], abs=0.02)
+            tops, bottoms = stacked[f"ya{end}"].to_numpy(), stacked[f"yb{end}"].to_numpy()
+            gaps = tops[1:] - bottoms[:-1]
+            assert abs(gaps).max(initial=0) < 0.02  # contiguous, no overlap
+    thickness = links["yb0"] - links["ya0"]
+    assert (thickness / links["valeur"]).std() < 1e-9 * 1e3 / links["valeur"].min() + 1e-6
+
+
+def test_sankey_node_labels_have_french_values_and_do_not_overlap(scenes, fiche):
+    scene = scenes["flux_exportations"]
+    left = [i for i in items(scene, "etiquettes") if i["align"] == "right"]
+    texts = ["\n".join(i["text"]) if isinstance(i["text"], list) else i["text"] for i in left]
+    top_product = fiche.produits["exportations"].iloc[0]
+    assert any(format_eur(top_product["valeur"], "M€") in t for t in texts)
+    assert any(t.startswith("Autres") for t in texts)
+    nodes, _ = charts.sankey_layout(fiche.flux["exportations"], "exportations",
+                                    fiche.totaux.exportations)
+    for side in ("gauche", "droite"):
+        column = nodes[nodes["cote"] == side]
+        heights = [charts.LINE * (1 + t.count("\n")) for t in column["etiquette"]]
+        tops = list(column["ty"])
+        for i in range(1, len(tops)):
+            assert tops[i] >= tops[i - 1] + heights[i - 1] - 0.01
+
+
+def test_spread_labels_keeps_order_spacing_and_bounds():
+    pos = charts.spread_labels([10, 11, 12, 100], [12, 12, 24, 12], 0, 105)
+    assert pos[0] >= 6 and pos[-1] <= 99
+    assert pos[1] - pos[0] >= 12 and pos[2] - pos[1] >= 18
+    assert charts.spread_labels([50], [12], 0, 100) == [50]
+
+
+def test_sankey_import_reads_countries_to_products(fiche_charts_real):
+    spec = fiche_charts_real["flux_importations"].to_dict()
+    text = json.dumps(spec, ensure_ascii=False)
+    assert "Pays d'origine" in text and "des pays d'origine vers les produits" in text
+
+
+def test_sankey_with_few_links_and_no_red():
+    flows = pd.DataFrame({"produit": ["C10E"], "produit_libelle": ["Produits laitiers et glaces"],
+                          "pays": ["BE"], "pays_libelle": ["Belgique"], "valeur": [1_200_000],
+                          "rouge": [False]})
+    scene = scene_of(sankey_chart(flows, "exportations", ChartContext("X", 2024), 1_200_000))
+    assert len(bands(scene, "liens_gris")) == 1 and bands(scene, "liens_rouges") == []
+    assert len(items(scene, "noeuds")) == 2
+
+
+def test_sankey_without_flows_says_so():
+    empty = pd.DataFrame({c: [] for c in ["produit", "produit_libelle", "pays", "pays_libelle",
+                                          "valeur", "rouge"]})
+    texts = all_texts(scene_of(sankey_chart(empty, "importations", ChartContext("X", 2024), 0)))
+    assert any("Aucune importation" in t for t in texts)
+
+
+def test_sankey_spec_stays_compact(fiche_charts_real):
+    """Six Sankeys per page must fit in the 300 KB page budget with the rest."""
+    size = len(json.dumps(fiche_charts_real["flux_exportations"].to_dict(),
+                          ensure_ascii=False, separators=(",", ":")).encode())
+    assert size < 40_000
+
+
+# --------------------------------------------------------------------------- export
+
+
+def test_save_chart_writes_svg_and_png_atomically(tmp_path, fiche_charts_real):
+    svg, png = save_chart(fiche_charts_real["partenaires"], tmp_path / "images" / "partenaires")
+    assert svg.name == "partenaires.svg" and png.name == "partenaires.png"
+    assert svg.read_text(encoding="utf-8").lstrip().startswith("<svg")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [
+        "partenaires.png", "partenaires.svg"]
+    assert svg.stat().st_mode & 0o777 == 0o644
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_fiche_tables_have_the_chart_keys_and_french_headers(fiche):
+    result = tables.fiche_tables(fiche)
+    assert list(result) == KEYS
+    assert list(result["partenaires"].columns) == [
+        "Pays", "Code", "Importations", "Exportations", "Solde"]
+    assert list(result["produits_exportations"].columns) == [
+        "Code", "Produit", "Valeur", "Part du total"]
+    assert list(result["flux_exportations"].columns)[:2] == ["Produit", "Pays de destination"]
+    assert list(result["flux_importations"].columns)[:2] == ["Pays d'origine", "Produit"]
+
+
+def test_tables_keep_every_row_with_french_values(fiche):
+    result = tables.fiche_tables(fiche)
+    partners = fiche.partenaires
+    assert len(result["partenaires"]) == len(partners)
+    first = result["partenaires"].iloc[0]
+    assert first["Importations"] == format_eur(partners.iloc[0]["importations"], "M€")
+    assert first["Solde"] == charts.format_signed_eur(partners.iloc[0]["solde"], "M€")
+    products = result["produits_importations"]
+    assert len(products) == len(fiche.produits["importations"])
+    assert products.iloc[0]["Part du total"] == format_percent(
+        fiche.produits["importations"].iloc[0]["part"])
+    flows = result["flux_exportations"]
+    assert len(flows) == len(fiche.flux["exportations"])
+    assert (flows["Flux principal (en rouge)"] == "oui").sum() == 5
+    assert all(re.fullmatch(r"[\d\u202f]+,\d\u00a0(M|k)?€", v) for v in flows["Valeur"])
+
+
+def test_tables_write_to_csv_in_utf8(tmp_path, fiche):
+    path = tmp_path / "partenaires.csv"
+    tables.partners_table(fiche.partenaires).to_csv(path, index=False, encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "Pays,Code,Importations,Exportations,Solde"
+    assert MINUS in text and NNBSP in text
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def normalise(spec: dict) -> dict:
+    """Spec without the parts that change with the Altair version."""
+    spec = dict(spec)
+    spec.pop("$schema", None)
+    return spec
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_spec_snapshot(fiche_charts_real, key):
+    path = SNAPSHOTS / f"{key}.json"
+    spec = normalise(fiche_charts_real[key].to_dict())
+    text = json.dumps(spec, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    if UPDATE or not path.exists():
+        if not UPDATE:
+            pytest.fail(f"instantané absent : {path} (TRADEBOOK_UPDATE_SNAPSHOTS=1 pour le créer)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), (
+        f"la spécification de {key} a changé ; si c'est voulu, régénérez les instantanés "
+        "avec TRADEBOOK_UPDATE_SNAPSHOTS=1")
+
+
+# --------------------------------------------------------------------------- style
+
+
+def test_tile_text_is_readable_on_every_shade():
+    """WCAG AA: labels on treemap tiles contrast at least 4.5:1 with the fill."""
+    fills = [*style.IMPORT_SHADES, *style.EXPORT_SHADES, style.OTHERS_SHADE]
+    for fill in fills:
+        assert style.contrast_ratio(fill, style.text_color_on(fill)) >= 4.5, fill
+    assert style.text_color_on("#000000") == style.WHITE
+    assert style.text_color_on("#ffffff") == style.TEXT
+
+
+def test_source_lines():
+    assert style.source_lines(2024) == ["Source : DGDDI, 2024"]
+    assert style.source_lines(2025, donnees_fictives=True, annee_partielle=True) == [
+        "Source : DGDDI, 2025 (année partielle)", style.FICTITIOUS_NOTE]
+    assert style.source_line(2024, True) == f"Source : DGDDI, 2024. {style.FICTITIOUS_NOTE}"
+
+
+def test_theme_is_registered_and_enabled_by_charts():
+    assert alt.theme.active == style.THEME_NAME
+    assert style.THEME_NAME in alt.theme.names()
+    spec = alt.Chart(pd.DataFrame({"a": [1]})).mark_point().encode(x="a:Q").to_dict()
+    assert spec["config"]["locale"]["number"]["minus"] == MINUS

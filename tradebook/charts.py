@@ -1,0 +1,689 @@
+"""Pure chart builders: partners (butterfly), products (treemaps), flows (Sankey).
+
+Every builder takes the DataFrames of :mod:`tradebook.indicators` and a
+:class:`ChartContext` and returns an Altair chart with a French title, a subtitle
+giving the total, a source line at the bottom, French-formatted tooltips and a
+width of at most 600 px. Geometry that Vega-Lite cannot do (treemap layout,
+Sankey stacking) is computed here in Python, in pixels; the Sankey bands are
+generated in Vega-Lite from one row per link to keep pages small.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import altair as alt
+import pandas as pd
+import squarify
+import vl_convert as vlc
+
+from tradebook import style
+from tradebook.formatting import (
+    VEGA_FORMAT_LOCALE,
+    common_unit,
+    format_eur,
+    format_number,
+    format_percent,
+    format_signed_eur,
+    UNITS,
+)
+from tradebook.nomenclatures import AUTRES
+
+style.enable_theme()
+
+FLUX = ("exportations", "importations")
+CHAR_WIDTH = 0.53  # average glyph width as a fraction of the font size (Arial-like)
+ELLIPSIS = "…"
+BOLD_FACTOR = 1.1  # bold glyphs are about 10 % wider
+
+
+@dataclass(frozen=True)
+class ChartContext:
+    """What every chart of a fiche says besides its data."""
+
+    zone_nom: str
+    annee: int
+    donnees_fictives: bool = False
+    annee_partielle: bool = False
+
+    @property
+    def source(self) -> list[str]:
+        """Source lines for the bottom of the chart."""
+        return style.source_lines(self.annee, self.donnees_fictives, self.annee_partielle)
+
+    def titled(self, text: str) -> str | list[str]:
+        """``text — zone, year``, on two lines when too long for the chart width."""
+        title = f"{text} — {self.zone_nom}, {self.annee}"
+        if text_width(title, style.TITLE_SIZE * BOLD_FACTOR) <= style.MAX_WIDTH - 40:
+            return title
+        return [text, f"{self.zone_nom}, {self.annee}"]
+
+
+def context_of(fiche: Any, zone: Any = None) -> ChartContext:
+    """The chart context of a fiche (or of another zone of it, e.g. its region)."""
+    zone = zone if zone is not None else fiche.zone
+    nom = zone.nom if getattr(zone, "type", "") != "departement" else f"{zone.nom} ({zone.code})"
+    return ChartContext(
+        zone_nom=nom,
+        annee=int(fiche.annee),
+        donnees_fictives=bool(fiche.donnees_fictives),
+        annee_partielle=bool(getattr(fiche, "annee_partielle", False)),
+    )
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def text_width(text: str, size: float) -> float:
+    """Estimated width in pixels of ``text`` at font ``size``."""
+    return len(text) * size * CHAR_WIDTH
+
+
+def max_chars(width_px: float, size: float) -> int:
+    """How many characters fit in ``width_px`` at font ``size``."""
+    return max(0, int(width_px / (size * CHAR_WIDTH)))
+
+
+def shorten(text: str, limit: int, whole_words: bool = False) -> str:
+    """``text`` cut to at most ``limit`` characters, ending with ``…``.
+
+    The cut falls at a word boundary when one lies in the second half (always,
+    with ``whole_words``, unless the first word alone is too long).
+    """
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return ELLIPSIS if limit == 1 else ""
+    cut = text[: limit - 1]
+    if text[limit - 1] != " ":
+        space = cut.rfind(" ")
+        if space > 0 and (whole_words or space >= limit // 2):
+            cut = cut[:space]
+    return cut.rstrip(" ,;:-–'(") + ELLIPSIS
+
+
+def wrap(text: str, width_chars: int, max_lines: int) -> list[str]:
+    """``text`` wrapped on ``width_chars`` in at most ``max_lines`` lines, the last
+    one shortened with ``…``; ``[]`` when a word of an earlier line does not fit."""
+    if width_chars < 4:
+        return []
+    lines = textwrap.wrap(text, width_chars, break_long_words=False, break_on_hyphens=True)
+    if len(lines) > max_lines:
+        rest = " ".join(lines[max_lines - 1:])
+        lines = lines[: max_lines - 1] + [shorten(rest, width_chars, whole_words=True)]
+    if any(len(line) > width_chars for line in lines[:-1]):
+        return []
+    return lines[:-1] + [shorten(lines[-1], width_chars)]
+
+
+# --------------------------------------------------------------------------- framing
+
+
+def _title(text: str | list[str], subtitle: str | list[str]) -> alt.TitleParams:
+    """Top title block."""
+    return alt.TitleParams(text=text, subtitle=subtitle)
+
+
+def _source_title(ctx: ChartContext) -> alt.TitleParams:
+    """Source line(s), drawn under the chart."""
+    return alt.TitleParams(
+        text=ctx.source, orient="bottom", anchor="start", fontSize=style.SOURCE_SIZE,
+        fontWeight="normal", color=style.MUTED, offset=14, lineHeight=14,
+    )
+
+
+def _framed(body: alt.TopLevelMixin, ctx: ChartContext, title: str | list[str],
+            subtitle: str | list[str], description: str = "") -> alt.VConcatChart:
+    """``body`` with the title and subtitle above and the source line below;
+    ``description`` is the text screen readers announce (ARIA)."""
+    lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
+    heading = title if isinstance(title, str) else " — ".join(title)
+    summary = " ".join([f"{heading}.", *[f"{line}." for line in lines], description]).strip()
+    return alt.vconcat(body.properties(title=_source_title(ctx)), spacing=0,
+                       title=_title(title, subtitle), description=summary)
+
+
+def _pixel_scale(extent: float, reverse: bool = False) -> alt.Scale:
+    """Identity scale for coordinates already computed in pixels."""
+    return alt.Scale(domain=[0, extent], nice=False, zero=False, reverse=reverse)
+
+
+def _empty(ctx: ChartContext, title: str | list[str], message: str) -> alt.VConcatChart:
+    """A framed chart that only says there is nothing to draw."""
+    body = alt.Chart(pd.DataFrame({"message": [message]})).mark_text(
+        align="left", baseline="middle", color=style.MUTED, fontSize=style.LABEL_SIZE,
+    ).encode(text="message:N", x=alt.value(0), y=alt.value(20)).properties(width=560, height=40)
+    return _framed(body, ctx, title, message)
+
+
+# --------------------------------------------------------------------------- partners
+
+PARTNER_LABEL_CHARS = 20
+PARTNER_ROW = 28  # px per country
+PARTNER_PLOT_WIDTH = 350
+PARTNER_LABEL_ROOM = 1.42  # x domain = largest bar x this, leaving room for value labels
+BALANCE_OFFSET = 10  # px between the plot and the balance column
+BALANCE_COLORS = {"négatif": style.NEGATIVE, "positif": style.POSITIVE, "nul": style.MUTED}
+
+
+def _unique_labels(labels: Iterable[str], codes: Iterable[str], limit: int) -> list[str]:
+    """Shortened labels, made unique by appending the code when two collide."""
+    labels, codes = list(labels), list(codes)
+    short = [shorten(str(lab), limit) for lab in labels]
+    return [s if short.count(s) == 1 else f"{s} ({c})" for s, c in zip(short, codes)]
+
+
+def _sign_class(value: float, unit: str) -> str:
+    """``négatif``, ``positif`` or ``nul`` as shown (a balance rounding to 0 is ``nul``)."""
+    shown = format_signed_eur(value, unit)
+    if shown.startswith("+"):
+        return "positif"
+    return "négatif" if shown.startswith("\u2212") else "nul"
+
+
+def partners_rows(partners: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Long table for the butterfly chart (two rows per country) and its unit."""
+    unit = common_unit(list(partners["importations"]) + list(partners["exportations"]))
+    divisor = UNITS[unit][0]
+    labels = _unique_labels(partners["libelle"], partners["pays"], PARTNER_LABEL_CHARS)
+    rows = []
+    for rec, label in zip(partners.itertuples(index=False), labels):
+        sign = _sign_class(rec.solde, unit)
+        common = {
+            "pays": rec.pays, "etiquette": label, "libelle": rec.libelle,
+            "importations_txt": format_eur(rec.importations, unit),
+            "exportations_txt": format_eur(rec.exportations, unit),
+            "solde_txt": format_signed_eur(rec.solde, unit),
+            "couleur_solde": BALANCE_COLORS[sign],
+        }
+        for flux, value in (("Importations", -rec.importations),
+                            ("Exportations", rec.exportations)):
+            rows.append({**common, "flux": flux, "valeur": round(value / divisor, 4),
+                         "valeur_txt": format_number(abs(value) / divisor, UNITS[unit][1])})
+    return pd.DataFrame(rows), unit
+
+
+def partners_chart(partners: pd.DataFrame, ctx: ChartContext) -> alt.VConcatChart:
+    """Butterfly chart: imports to the left (blue), exports to the right (violet),
+    the balance per country as a signed, coloured label on the right."""
+    title = ctx.titled("Principaux pays partenaires")
+    if partners.empty:
+        return _empty(ctx, title, "Aucun échange enregistré avec un pays partenaire.")
+    data, unit = partners_rows(partners)
+    order = list(dict.fromkeys(data["etiquette"]))
+    extent = max(float(data["valeur"].abs().max()), 1e-9) * PARTNER_LABEL_ROOM
+    height = PARTNER_ROW * len(order)
+    y = alt.Y("etiquette:N", sort=order, title=None,
+              axis=alt.Axis(ticks=False, domain=False, labelPadding=8, labelLimit=150,
+                            labelFontSize=style.LABEL_SIZE))
+    x = alt.X("valeur:Q", scale=alt.Scale(domain=[-extent, extent], nice=False), axis=None)
+    tooltip = [
+        alt.Tooltip("libelle:N", title="Pays"),
+        alt.Tooltip("importations_txt:N", title="Importations"),
+        alt.Tooltip("exportations_txt:N", title="Exportations"),
+        alt.Tooltip("solde_txt:N", title="Solde (exportations − importations)"),
+    ]
+    base = alt.Chart(data)
+    bars = base.mark_bar(height={"band": 0.68}).encode(
+        x=x, y=y, tooltip=tooltip,
+        color=alt.Color("flux:N", legend=None, scale=alt.Scale(
+            domain=["Importations", "Exportations"], range=[style.IMPORTS, style.EXPORTS])),
+    )
+    is_import = "datum.flux == 'Importations'"
+    values = base.mark_text(
+        align=alt.ExprRef(f"{is_import} ? 'right' : 'left'"),
+        dx=alt.ExprRef(f"{is_import} ? -3 : 3"),
+        baseline="middle", fontSize=style.SMALL_SIZE, color=style.TEXT,
+    ).encode(x=x, y=y, text="valeur_txt:N", tooltip=tooltip)
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=style.MUTED, strokeWidth=1).encode(
+        x=alt.X("x:Q", scale=alt.Scale(domain=[-extent, extent], nice=False), axis=None))
+    balance = base.transform_filter("datum.flux == 'Exportations'").mark_text(
+        align="left", baseline="middle", fontWeight="bold", fontSize=style.LABEL_SIZE,
+    ).encode(x=alt.value(PARTNER_PLOT_WIDTH + BALANCE_OFFSET), y=y, text="solde_txt:N",
+             color=alt.Color("couleur_solde:N", scale=None), tooltip=tooltip)
+    headers = pd.DataFrame({
+        "texte": [f"Importations ({unit})", f"Exportations ({unit})"],
+        "x": [-extent / 2, extent / 2], "couleur": [style.IMPORTS, style.EXPORTS],
+    })
+    flux_headers = alt.Chart(headers).mark_text(
+        baseline="bottom", fontWeight="bold", fontSize=style.LABEL_SIZE, dy=-6,
+    ).encode(x=alt.X("x:Q", scale=alt.Scale(domain=[-extent, extent], nice=False), axis=None),
+             y=alt.value(0), text="texte:N", color=alt.Color("couleur:N", scale=None))
+    balance_header = alt.Chart(pd.DataFrame({"texte": ["Solde"]})).mark_text(
+        align="left", baseline="bottom", fontWeight="bold", fontSize=style.LABEL_SIZE, dy=-6,
+    ).encode(x=alt.value(PARTNER_PLOT_WIDTH + BALANCE_OFFSET), y=alt.value(0), text="texte:N")
+    body = alt.layer(bars.properties(name="barres"), zero, values.properties(name="valeurs"),
+                     balance.properties(name="soldes"), flux_headers, balance_header).properties(
+        width=PARTNER_PLOT_WIDTH, height=height)
+    totals = partners[["importations", "exportations", "solde"]].sum()
+    subtitle = [f"{len(partners)} pays, les 5 premiers clients et les 5 premiers fournisseurs :",
+                f"{format_eur(totals['exportations'])} d'exportations, "
+                f"{format_eur(totals['importations'])} d'importations, "
+                f"solde {format_signed_eur(totals['solde'])}"]
+    description = ("Barres horizontales opposées par pays : importations à gauche en bleu, "
+                   "exportations à droite en violet, solde signé à droite.")
+    return _framed(body, ctx, title, subtitle, description)
+
+
+# --------------------------------------------------------------------------- treemaps
+
+TREEMAP_WIDTH = 560
+TREEMAP_HEIGHT = 340
+TREEMAP_MAX_TILES = 24
+TREEMAP_MIN_SHARE = 0.005
+TILE_PAD = 4  # px of padding inside a tile
+LINE = 13  # px per text line
+MIN_NAME_CHARS = 12  # a shortened name must show at least this much
+OTHERS_LABEL = "autres produits"
+
+FLUX_WORDS = {
+    "exportations": {"title": "Produits exportés", "total": "Exportations",
+                     "share": "Part des exportations", "adj": "exportés"},
+    "importations": {"title": "Produits importés", "total": "Importations",
+                     "share": "Part des importations", "adj": "importés"},
+}
+
+
+def _check_flux(flux: str) -> None:
+    """Reject a flux name other than ``exportations`` / ``importations``."""
+    if flux not in FLUX:
+        raise ValueError(f"flux inconnu : {flux!r} (attendu : exportations ou importations)")
+
+
+def treemap_items(products: pd.DataFrame) -> pd.DataFrame:
+    """Products drawn as tiles: the largest ones, the tail grouped as one tile."""
+    products = products[products["valeur"] > 0].reset_index(drop=True)
+    keep = (products.index < TREEMAP_MAX_TILES) & (products["part"] >= TREEMAP_MIN_SHARE)
+    keep |= products.index == 0
+    items = products.loc[keep, ["code", "libelle", "valeur", "part"]].copy()
+    items["autres"] = False
+    tail = products.loc[~keep]
+    if len(tail) == 1:
+        items = pd.concat([items, tail.assign(autres=False)[items.columns]], ignore_index=True)
+    elif len(tail) > 1:
+        items.loc[len(items)] = {
+            "code": AUTRES, "libelle": f"{len(tail)}\u00a0{OTHERS_LABEL}",
+            "valeur": int(tail["valeur"].sum()), "part": float(tail["part"].sum()), "autres": True,
+        }
+    return items.reset_index(drop=True)
+
+
+def tile_label(name: str, value: str, share: str, dx: float, dy: float
+               ) -> tuple[list[str], list[str]]:
+    """Label of a tile of ``dx`` x ``dy`` px: (name lines, figure lines).
+
+    Tries the name on three, two, then one line; for each, figures on one line
+    (``v · s``), on two lines, the value alone, then none. Words are never cut
+    except on the last name line; if the first word does not fit, or the name
+    would show less than ``MIN_NAME_CHARS`` characters, the tile has no label
+    (its tooltip still gives everything).
+    """
+    room = dx - 2 * TILE_PAD
+    chars = max_chars(room, style.SMALL_SIZE)
+    first_word = name.split(" ", 1)[0]
+    if len(first_word) > chars:
+        return [], []
+    candidates = ([f"{value} · {share}"], [value, share], [value], [])
+    figure_options = [option for option in candidates
+                      if all(text_width(f, style.SMALL_SIZE) <= room for f in option)]
+    for max_lines in (3, 2, 1):
+        for figures in figure_options:
+            lines = wrap(name, chars, max_lines)
+            shown = sum(len(line.rstrip(ELLIPSIS)) for line in lines)
+            if shown < min(len(name), MIN_NAME_CHARS):
+                continue  # "Produits…" says nothing: better no name at all
+            if (len(lines) + len(figures)) * LINE + 2 * TILE_PAD <= dy:
+                return lines, figures
+    return [], []
+
+
+def treemap_rows(products: pd.DataFrame, flux: str) -> pd.DataFrame:
+    """Tiles in pixels (squarify), with colours, label lines and tooltip texts."""
+    items = treemap_items(products)
+    sizes = squarify.normalize_sizes(items["valeur"].astype(float).tolist(),
+                                     TREEMAP_WIDTH, TREEMAP_HEIGHT)
+    rects = squarify.squarify(sizes, 0, 0, TREEMAP_WIDTH, TREEMAP_HEIGHT)
+    shades = style.FLUX_SHADES[flux]
+    unit = common_unit(items["valeur"])
+    rows = []
+    for rank, (item, rect) in enumerate(zip(items.itertuples(index=False), rects)):
+        shade = min(rank * len(shades) // max(len(items), 1), len(shades) - 1)
+        color = style.OTHERS_SHADE if item.autres else shades[shade]
+        value, share = format_eur(item.valeur, unit), format_percent(item.part)
+        name_lines, figures = tile_label(item.libelle, value, share, rect["dx"], rect["dy"])
+        rows.append({
+            "code": item.code, "libelle": item.libelle, "valeur_txt": value, "part_txt": share,
+            "x": rect["x"], "x2": rect["x"] + rect["dx"],
+            "y": rect["y"], "y2": rect["y"] + rect["dy"],
+            "tx": rect["x"] + TILE_PAD, "ty": rect["y"] + TILE_PAD,
+            "ty_chiffres": rect["y"] + TILE_PAD + LINE * len(name_lines),
+            "nom": "\n".join(name_lines), "chiffres": "\n".join(figures),
+            "couleur": color, "couleur_texte": style.text_color_on(color),
+        })
+    return pd.DataFrame(rows)
+
+
+def treemap_chart(products: pd.DataFrame, flux: str, ctx: ChartContext,
+                  solde: float | None = None) -> alt.VConcatChart:
+    """Treemap of the products of one flux, area proportional to value."""
+    _check_flux(flux)
+    words = FLUX_WORDS[flux]
+    title = ctx.titled(words["title"])
+    total = int(products["valeur"].sum()) if not products.empty else 0
+    balance = f" · solde commercial : {format_signed_eur(solde)}" if solde is not None else ""
+    subtitle = [f"{words['total']} : {format_eur(total)}{balance}"]
+    if total <= 0:
+        return _empty(ctx, title, f"Aucun produit {words['adj']} enregistré.")
+    data = treemap_rows(products, flux)
+    subtitle.append(f"{len(products)} produits ; la surface de chaque rectangle est "
+                    f"proportionnelle à sa valeur")
+    x = alt.X("x:Q", scale=_pixel_scale(TREEMAP_WIDTH), axis=None)
+    y = alt.Y("y:Q", scale=_pixel_scale(TREEMAP_HEIGHT, reverse=True), axis=None)
+    tooltip = [
+        alt.Tooltip("libelle:N", title="Produit"), alt.Tooltip("code:N", title="Code"),
+        alt.Tooltip("valeur_txt:N", title="Valeur"),
+        alt.Tooltip("part_txt:N", title=words["share"]),
+    ]
+    base = alt.Chart(data)
+    tiles = base.mark_rect(stroke="white", strokeWidth=1.5).encode(
+        x=x, x2="x2:Q", y=y, y2="y2:Q", color=alt.Color("couleur:N", scale=None), tooltip=tooltip)
+    text_x = alt.X("tx:Q", scale=_pixel_scale(TREEMAP_WIDTH), axis=None)
+    names = base.transform_filter("datum.nom != ''").mark_text(
+        align="left", baseline="top", lineBreak="\n", lineHeight=LINE, fontWeight="bold",
+        fontSize=style.SMALL_SIZE,
+    ).encode(x=text_x, y=alt.Y("ty:Q", scale=_pixel_scale(TREEMAP_HEIGHT, reverse=True), axis=None),
+             text="nom:N", color=alt.Color("couleur_texte:N", scale=None), tooltip=tooltip)
+    figures = base.transform_filter("datum.chiffres != ''").mark_text(
+        align="left", baseline="top", lineBreak="\n", lineHeight=LINE, fontSize=style.SMALL_SIZE,
+    ).encode(x=text_x, y=alt.Y("ty_chiffres:Q", scale=_pixel_scale(TREEMAP_HEIGHT, reverse=True),
+                                axis=None),
+             text="chiffres:N", color=alt.Color("couleur_texte:N", scale=None), tooltip=tooltip)
+    body = alt.layer(tiles.properties(name="tuiles"), names.properties(name="noms"),
+                     figures.properties(name="chiffres")).properties(
+        width=TREEMAP_WIDTH, height=TREEMAP_HEIGHT)
+    top = products.iloc[0]
+    description = (f"Carte proportionnelle (treemap) des produits {words['adj']} ; le premier est "
+                   f"{top['libelle']} ({format_eur(top['valeur'])}, "
+                   f"{format_percent(top['part'])}). Le tableau associé donne chaque produit.")
+    return _framed(body, ctx, title, subtitle, description)
+
+
+# --------------------------------------------------------------------------- Sankey
+
+SANKEY_WIDTH = 580
+SANKEY_HEIGHT = 430
+SANKEY_TOP = 22  # px reserved above the nodes for the column headers
+NODE_WIDTH = 10
+NODE_GAP = 5
+LABEL_AREA = 190  # px for the labels on each side
+LABEL_GAP = 4
+BAND_STEPS = 24
+TWO_LINE_NODE = 21  # px: nodes at least this tall get name and value on two lines
+COORD_DECIMALS = 2  # px precision of the geometry sent to Vega
+
+SANKEY_SIDES = {
+    # flux -> (left column: field prefix, header), (right column)
+    "exportations": (("produit", "Produits"), ("pays", "Pays de destination")),
+    "importations": (("pays", "Pays d'origine"), ("produit", "Produits")),
+}
+
+
+def _node_order(links: list[dict], key: str) -> list[dict]:
+    """Nodes of one column (code, libelle, valeur) by value desc, code asc, ``AUTRES`` last."""
+    nodes: dict[str, dict] = {}
+    for link in links:
+        node = nodes.setdefault(link[key], {"code": link[key], "libelle": link[f"{key}_libelle"],
+                                            "valeur": 0})
+        node["valeur"] += link["valeur"]
+    return sorted(nodes.values(), key=lambda n: (n["code"] == AUTRES, -n["valeur"], n["code"]))
+
+
+def _stack_nodes(nodes: list[dict], scale: float) -> None:
+    """Set the vertical position (y0, y1 in px) of each node of a column, in place."""
+    top = SANKEY_TOP
+    for node in nodes:
+        node["y0"], node["y1"] = top, top + node["valeur"] * scale
+        top = node["y1"] + NODE_GAP
+
+
+def spread_labels(centers: list[float], heights: list[float], low: float,
+                  high: float) -> list[float]:
+    """Label centres as close as possible to ``centers`` without overlapping
+    (label ``i`` is ``heights[i]`` px tall) and within [low, high]; ``centers``
+    ascending. A forward pass pushes labels down, a backward pass pulls them up."""
+    pos = list(centers)
+    for i in range(len(pos)):
+        floor = low + heights[i] / 2 if i == 0 else (
+            pos[i - 1] + (heights[i - 1] + heights[i]) / 2)
+        pos[i] = max(pos[i], floor)
+    for i in range(len(pos) - 1, -1, -1):
+        ceiling = high - heights[i] / 2 if i == len(pos) - 1 else (
+            pos[i + 1] - (heights[i + 1] + heights[i]) / 2)
+        pos[i] = min(pos[i], ceiling)
+    return pos
+
+
+def node_label(name: str, value: str, height: float) -> str:
+    """Node label: name and value on two lines when the node is tall enough,
+    else on one line, the name shortened to fit the label area."""
+    room = max_chars(LABEL_AREA - LABEL_GAP, style.SMALL_SIZE)
+    if height >= TWO_LINE_NODE:
+        return f"{shorten(name, room)}\n{value}"
+    return f"{shorten(name, room - len(value) - 1)} {value}"
+
+
+def sankey_layout(flows: pd.DataFrame, flux: str, total: float
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node rectangles and link end coordinates (px) of a two-column Sankey.
+
+    Nodes are stacked top-down by value (``AUTRES`` last) with a fixed gap; at
+    each node, its links are stacked in the order of the nodes at their other
+    end, so that bands do not cross needlessly. Plain Python: the tables are tiny.
+    """
+    (left_key, _), (right_key, _) = SANKEY_SIDES[flux]
+    records = [r for r in flows.to_dict("records") if r["valeur"] > 0]
+    left, right = _node_order(records, left_key), _node_order(records, right_key)
+    flow_sum = float(sum(r["valeur"] for r in records))
+    n = max(len(left), len(right))
+    scale = (SANKEY_HEIGHT - SANKEY_TOP - NODE_GAP * (n - 1)) / flow_sum
+    _stack_nodes(left, scale)
+    _stack_nodes(right, scale)
+    unit = common_unit([flow_sum])
+    share_base = total if total else flow_sum
+    for side, nodes, x0 in (("gauche", left, LABEL_AREA),
+                            ("droite", right, SANKEY_WIDTH - LABEL_AREA - NODE_WIDTH)):
+        for node in nodes:
+            node.update(cote=side, x0=x0, x1=x0 + NODE_WIDTH,
+                        valeur_txt=format_eur(node["valeur"], unit),
+                        part_txt=format_percent(node["valeur"] / share_base),
+                        tx=x0 - LABEL_GAP if side == "gauche" else x0 + NODE_WIDTH + LABEL_GAP,
+                        couleur=style.NODE_OTHER if node["code"] == AUTRES
+                        else style.FLUX_COLORS[flux])
+            node["etiquette"] = node_label(node["libelle"], node["valeur_txt"],
+                                           node["y1"] - node["y0"])
+        heights = [LINE * (1 + node["etiquette"].count("\n")) for node in nodes]
+        centers = spread_labels([(node["y0"] + node["y1"]) / 2 for node in nodes], heights,
+                                SANKEY_TOP, SANKEY_HEIGHT)
+        for node, center, height in zip(nodes, centers, heights):
+            node["ty"] = center - height / 2
+    links = _link_geometry(records, left, right, left_key, right_key, scale)
+    for link in links:
+        link["valeur_txt"] = format_eur(link["valeur"], unit)
+        link["part_txt"] = format_percent(link["valeur"] / share_base)
+    nodes_df = pd.DataFrame(left + right)
+    coords = ["y0", "y1", "ty"]
+    nodes_df[coords] = nodes_df[coords].round(COORD_DECIMALS)
+    return nodes_df, pd.DataFrame(links)
+
+
+def _link_geometry(records: list[dict], left: list[dict], right: list[dict],
+                   left_key: str, right_key: str, scale: float) -> list[dict]:
+    """One row per link with its top (ya) and bottom (yb) y at the left (0) and
+    right (1) ends, stacked at each node in the order of the other column."""
+    rank_l = {node["code"]: i for i, node in enumerate(left)}
+    rank_r = {node["code"]: i for i, node in enumerate(right)}
+    links = sorted(({
+        "source": r[left_key], "cible": r[right_key],
+        "source_libelle": r[f"{left_key}_libelle"], "cible_libelle": r[f"{right_key}_libelle"],
+        "valeur": r["valeur"], "rouge": bool(r["rouge"]), "epaisseur": r["valeur"] * scale,
+    } for r in records), key=lambda k: (rank_l[k["source"]], rank_r[k["cible"]]))
+    for end, key, nodes, order in (("0", "source", left, None), ("1", "cible", right, rank_l)):
+        tops = {node["code"]: node["y0"] for node in nodes}
+        other = "source" if key == "cible" else "cible"
+        ordered = links if order is None else sorted(
+            links, key=lambda k: (rank_r[k["cible"]], rank_l[k[other]]))
+        for link in ordered:
+            link[f"ya{end}"] = tops[link[key]]
+            link[f"yb{end}"] = tops[link[key]] = tops[link[key]] + link["epaisseur"]
+    for link in links:
+        for name in ("ya0", "ya1", "yb0", "yb1"):
+            link[name] = round(link[name], COORD_DECIMALS)
+        link["lien"] = f"{link['source_libelle']} → {link['cible_libelle']}"
+    return links
+
+
+def _bands(links: alt.Chart, color: str, opacity: float) -> alt.Chart:
+    """Smooth S-shaped bands generated in Vega-Lite from the 4 end coordinates:
+    x runs linearly from the left nodes to the right ones, y follows a smoothstep."""
+    x0, x1 = LABEL_AREA + NODE_WIDTH, SANKEY_WIDTH - LABEL_AREA - NODE_WIDTH
+    return links.transform_calculate(
+        step=f"sequence(0, {BAND_STEPS + 1})",
+    ).transform_flatten(["step"]).transform_calculate(
+        t=f"datum.step / {BAND_STEPS}",
+    ).transform_calculate(
+        s="datum.t * datum.t * (3 - 2 * datum.t)",
+        bx=f"{x0} + datum.t * {x1 - x0}",
+    ).transform_calculate(
+        by0="datum.ya0 + datum.s * (datum.ya1 - datum.ya0)",
+        by1="datum.yb0 + datum.s * (datum.yb1 - datum.yb0)",
+    ).mark_area(orient="vertical", color=color, opacity=opacity).encode(
+        x=alt.X("bx:Q", scale=_pixel_scale(SANKEY_WIDTH), axis=None),
+        y=alt.Y("by0:Q", scale=_pixel_scale(SANKEY_HEIGHT, reverse=True), axis=None),
+        y2="by1:Q", detail="lien:N",
+        tooltip=[alt.Tooltip("lien:N", title="Flux"), alt.Tooltip("valeur_txt:N", title="Valeur"),
+                 alt.Tooltip("part_txt:N", title="Part du total")],
+    )
+
+
+SANKEY_WORDS = {
+    "exportations": {"title": "Flux d'exportations", "total": "Exportations",
+                     "reading": "des produits vers les pays de destination",
+                     "pair": "un produit et un pays", "empty": "Aucune exportation enregistrée."},
+    "importations": {"title": "Flux d'importations", "total": "Importations",
+                     "reading": "des pays d'origine vers les produits",
+                     "pair": "un pays et un produit", "empty": "Aucune importation enregistrée."},
+}
+
+
+def sankey_chart(flows: pd.DataFrame, flux: str, ctx: ChartContext,
+                 total: float) -> alt.VConcatChart:
+    """Two-column Sankey of one flux: node bars and S-shaped bands, red main links."""
+    _check_flux(flux)
+    words = SANKEY_WORDS[flux]
+    title = ctx.titled(words["title"])
+    if flows.empty or float(flows["valeur"].sum()) <= 0:
+        return _empty(ctx, title, words["empty"])
+    nodes, links = sankey_layout(flows, flux, total)
+    n_red = int(links["rouge"].sum())
+    subtitle = [f"{words['total']} : {format_eur(total)}, {words['reading']}"]
+    if n_red:
+        subtitle.append(f"En rouge, les {n_red} principaux flux entre {words['pair']} nommés")
+    px = _pixel_scale(SANKEY_WIDTH)
+    py = _pixel_scale(SANKEY_HEIGHT, reverse=True)
+    link_data = alt.Chart(links[["lien", "valeur_txt", "part_txt", "rouge",
+                                 "ya0", "ya1", "yb0", "yb1"]])
+    grey = _bands(link_data.transform_filter("!datum.rouge"), style.GREY_LINK, 0.45)
+    red = _bands(link_data.transform_filter("datum.rouge"), style.RED_LINK, 0.75)
+    node_base = alt.Chart(nodes[["cote", "libelle", "valeur_txt", "part_txt", "etiquette",
+                                 "x0", "x1", "y0", "y1", "tx", "ty", "couleur"]])
+    node_tooltip = [alt.Tooltip("libelle:N", title="Nom"),
+                    alt.Tooltip("valeur_txt:N", title="Valeur"),
+                    alt.Tooltip("part_txt:N", title="Part du total")]
+    bars = node_base.mark_rect().encode(
+        x=alt.X("x0:Q", scale=px, axis=None), x2="x1:Q",
+        y=alt.Y("y0:Q", scale=py, axis=None), y2="y1:Q",
+        color=alt.Color("couleur:N", scale=None), tooltip=node_tooltip)
+    align = alt.ExprRef("datum.cote == 'gauche' ? 'right' : 'left'")
+    labels = node_base.mark_text(
+        align=align, baseline="top", lineBreak="\n", lineHeight=LINE, fontSize=style.SMALL_SIZE,
+    ).encode(x=alt.X("tx:Q", scale=px, axis=None), y=alt.Y("ty:Q", scale=py, axis=None),
+             text="etiquette:N", tooltip=node_tooltip)
+    (_, left_head), (_, right_head) = SANKEY_SIDES[flux]
+    heads = pd.DataFrame({"texte": [left_head, right_head], "cote": ["gauche", "droite"],
+                          "x": [LABEL_AREA + NODE_WIDTH, SANKEY_WIDTH - LABEL_AREA - NODE_WIDTH]})
+    head_marks = alt.Chart(heads).mark_text(
+        align=align, baseline="top", fontWeight="bold", fontSize=style.LABEL_SIZE,
+    ).encode(x=alt.X("x:Q", scale=px, axis=None), y=alt.value(0), text="texte:N")
+    body = alt.layer(grey.properties(name="liens_gris"), red.properties(name="liens_rouges"),
+                     bars.properties(name="noeuds"), labels.properties(name="etiquettes"),
+                     head_marks).properties(
+        width=SANKEY_WIDTH, height=SANKEY_HEIGHT)
+    description = (f"Diagramme de Sankey {words['reading']} : {len(links)} liens dont l'épaisseur "
+                   "est proportionnelle à la valeur. Le tableau associé donne chaque lien.")
+    return _framed(body, ctx, title, subtitle, description)
+
+
+# --------------------------------------------------------------------------- fiche
+
+
+def fiche_charts(fiche: Any) -> dict[str, alt.VConcatChart]:
+    """Every chart of a fiche, keyed as the tables of :func:`tradebook.tables.fiche_tables`."""
+    ctx = context_of(fiche)
+    totals = fiche.totaux
+    return {
+        "partenaires": partners_chart(fiche.partenaires, ctx),
+        "produits_importations": treemap_chart(fiche.produits["importations"], "importations",
+                                               ctx, solde=totals.solde),
+        "produits_exportations": treemap_chart(fiche.produits["exportations"], "exportations",
+                                               ctx, solde=totals.solde),
+        "flux_exportations": sankey_chart(fiche.flux["exportations"], "exportations", ctx,
+                                          totals.exportations),
+        "flux_importations": sankey_chart(fiche.flux["importations"], "importations", ctx,
+                                          totals.importations),
+    }
+
+
+def _write_atomically(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; images are published
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render_svg(chart: alt.TopLevelMixin) -> str:
+    """SVG text of a chart, rendered offline by vl-convert with French numbers."""
+    return vlc.vegalite_to_svg(chart.to_dict(), vl_version=_vl_version(),
+                               format_locale=VEGA_FORMAT_LOCALE)
+
+
+def render_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
+    """PNG bytes of a chart (``scale`` x the CSS pixel size)."""
+    return vlc.vegalite_to_png(chart.to_dict(), vl_version=_vl_version(), scale=scale,
+                               format_locale=VEGA_FORMAT_LOCALE)
+
+
+def _vl_version() -> str:
+    """Vega-Lite version matching Altair's schema, as vl-convert names it (``6.4``)."""
+    major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
+    return f"{major}.{minor}"
+
+
+def save_chart(chart: alt.TopLevelMixin, base: Path) -> tuple[Path, Path]:
+    """Write ``base.svg`` and ``base.png``; returns both paths."""
+    base = Path(base)
+    svg, png = base.with_name(base.name + ".svg"), base.with_name(base.name + ".png")
+    _write_atomically(svg, render_svg(chart).encode("utf-8"))
+    _write_atomically(png, render_png(chart))
+    return svg, png

@@ -1,0 +1,108 @@
+"""French number formats, one source for Python text and for Vega charts.
+
+Python text goes through babel (locale ``fr_FR``); charts get the same
+conventions as a d3-format locale (:data:`VEGA_FORMAT_LOCALE`), set in the
+chart config (``config.locale.number``) and passed to vl-convert for static
+images. Conventions: narrow no-break space (U+202F) between thousands, decimal
+comma, no-break space (U+00A0) before a unit or ``%``, real minus sign (U+2212).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterable
+
+from babel.numbers import format_decimal
+
+LOCALE = "fr_FR"
+NNBSP = "\u202f"  # thousands separator
+NBSP = "\u00a0"  # before a unit or the percent sign
+MINUS = "\u2212"  # typographic minus sign
+
+UNITS: dict[str, tuple[int, int]] = {
+    # unit -> (divisor in euros, decimals)
+    "Md€": (1_000_000_000, 1),
+    "M€": (1_000_000, 1),
+    "k€": (1_000, 1),
+    "€": (1, 0),
+}
+
+VEGA_FORMAT_LOCALE: dict[str, object] = {
+    "decimal": ",",
+    "thousands": NNBSP,
+    "grouping": [3],
+    "currency": ["", NBSP + "€"],
+    "percent": NBSP + "%",
+    "minus": MINUS,
+    "nan": "NaN",
+}
+
+
+def auto_unit(value_eur: float) -> str:
+    """The unit the fiche uses for one amount: M€ from 1 M€ up (as the ANCT
+    fiches do, billions included), k€ from 1 k€, euros below."""
+    size = abs(value_eur)
+    if size >= 1_000_000:
+        return "M€"
+    if size >= 1_000:
+        return "k€"
+    return "€"
+
+
+def common_unit(values: Iterable[float]) -> str:
+    """One unit for a whole column or chart axis: the unit of its largest amount."""
+    largest = max((abs(v) for v in values), default=0)
+    return auto_unit(largest)
+
+
+def format_number(value: float | Decimal, decimals: int = 1) -> str:
+    """``1446.3`` -> ``1 446,3`` (U+202F), with a real minus sign; never ``−0,0``."""
+    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    quantum = Decimal(1).scaleb(-decimals)
+    rounded = number.quantize(quantum, rounding="ROUND_HALF_UP")
+    if rounded == 0:
+        rounded = abs(rounded)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    text = format_decimal(rounded, format=pattern, locale=LOCALE, group_separator=True)
+    return text.replace("-", MINUS).replace("\u00a0", NNBSP)
+
+
+def _scaled(value_eur: float, unit: str) -> tuple[Decimal, int]:
+    """Amount in ``unit`` (exact decimal arithmetic) and its number of decimals."""
+    if unit not in UNITS:
+        raise ValueError(f"unité inconnue : {unit!r} (attendu : {', '.join(UNITS)} ou auto)")
+    divisor, decimals = UNITS[unit]
+    amount = Decimal(str(value_eur)) if isinstance(value_eur, float) else Decimal(int(value_eur))
+    return amount / divisor, decimals
+
+
+def format_eur(value_eur: float, unit: str = "auto") -> str:
+    """``1446300000`` -> ``1 446,3 M€``; ``-3100000`` -> ``−3,1 M€``; ``0`` -> ``0 €``."""
+    unit = auto_unit(value_eur) if unit == "auto" else unit
+    amount, decimals = _scaled(value_eur, unit)
+    return f"{format_number(amount, decimals)}{NBSP}{unit}"
+
+
+def format_signed_eur(value_eur: float, unit: str = "auto") -> str:
+    """Amount with an explicit sign: ``+12,4 M€``, ``−3,1 M€``; zero has no sign."""
+    text = format_eur(value_eur, unit)
+    if text.startswith(MINUS) or _is_zero(text):
+        return text
+    return "+" + text
+
+
+def _is_zero(text: str) -> bool:
+    """True when a formatted amount shows only zeros (``0 €``, ``0,0 M€``)."""
+    return not any(ch in "123456789" for ch in text)
+
+
+def format_percent(fraction: float | None, decimals: int = 1) -> str:
+    """``0.037`` -> ``3,7 %`` (U+00A0 before ``%``); ``None`` -> ``–`` (not applicable)."""
+    if fraction is None:
+        return "–"
+    return f"{format_number(Decimal(str(fraction)) * 100, decimals)}{NBSP}%"
+
+
+def unit_label(unit: str) -> str:
+    """Axis or column title for a unit, e.g. ``en M€``."""
+    return f"en{NBSP}{unit}"
