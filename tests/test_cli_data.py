@@ -114,3 +114,15 @@ def test_fetch_bad_input_exits_2(tmp_path, capsys, monkeypatch):
     code, out, err = run(["fetch", "--url", "http://127.0.0.1:9/x.zip", "--destination",
                           str(tmp_path / "d"), "--delai", "0.5"], capsys)
     assert code == 2 and "Erreur : Téléchargement de http://127.0.0.1:9/x.zip impossible" in err
+
+
+def test_closed_stdout_pipe_ends_quietly(monkeypatch, capsys):
+    """`python -m tradebook fiche ... --json | head` must end without a traceback."""
+    from tradebook import cli, fiche
+
+    def reader_went_away(args):
+        raise BrokenPipeError
+
+    monkeypatch.setattr(fiche, "run", reader_went_away)
+    monkeypatch.setattr("sys.stderr", __import__("io").StringIO())
+    assert cli.main(["fiche", "--france"]) == 0

@@ -104,3 +104,16 @@ def test_labels_valid_in_year():
     chosen = nom.select_valid_labels([("X", "ancien", "200001", "202312"),
                                       ("X", "nouveau", "202401", "999912")], 2024)
     assert chosen == {"X": "nouveau"}
+
+
+def test_region_code_read_as_insee_gets_a_note_naming_the_dgddi_reading():
+    note = nom.region_code_note("01")
+    assert "Guadeloupe" in note and "Hauts-de-France (INSEE 32)" in note
+    assert "Mayotte (INSEE 06)" in nom.region_code_note("24")
+    assert nom.region_code_note("28") is None  # INSEE only
+    assert nom.region_code_note("05") is None  # DGDDI only
+
+
+def test_unknown_departement_suggests_codes_with_the_same_first_character():
+    with pytest.raises(UnknownCodeError, match="Codes proches : 2B, 2A"):
+        nom.resolve_departement("2C")

@@ -50,6 +50,9 @@ def resolve_zone(args: argparse.Namespace) -> Zone:
     if getattr(args, "departement", None):
         return nomenclatures.departement_zone(nomenclatures.resolve_departement(args.departement))
     if getattr(args, "region", None):
+        note = nomenclatures.region_code_note(args.region)
+        if note:
+            print(f"Note : {note}", file=sys.stderr)
         return nomenclatures.region_zone(nomenclatures.resolve_region(args.region))
     if getattr(args, "france", False):
         return nomenclatures.france_zone()

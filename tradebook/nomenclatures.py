@@ -131,8 +131,12 @@ def normalise_code(text: str | int) -> str:
 
 
 def _suggest(code: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(code, candidates, n=3, cutoff=0.3)
-    return f" Codes proches : {', '.join(close)}." if close else ""
+    """French hint listing up to 3 close codes, those sharing the first character first."""
+    same_start = [c for c in candidates if code and c[:1] == code[:1]]
+    close = difflib.get_close_matches(code, same_start, n=3, cutoff=0.3)
+    close += [c for c in difflib.get_close_matches(code, candidates, n=6, cutoff=0.3)
+              if c not in close]
+    return f" Codes proches : {', '.join(close[:3])}." if close else ""
 
 
 def resolve_departement(text: str | int) -> Departement:
@@ -160,8 +164,8 @@ def resolve_departement(text: str | int) -> Departement:
 def resolve_region(text: str | int) -> Region:
     """The INSEE region for an INSEE code (``28``) or a DGDDI region code (``05``).
 
-    INSEE codes win when a code exists in both systems; DGDDI's ``24`` (DOM) is
-    not a region of the book and is refused with a hint.
+    INSEE codes win when a code exists in both systems (``01``, ``03``, ``04``,
+    ``24``); :func:`region_code_note` explains the other reading to the user.
     """
     code = normalise_code(text)
     if code in region_by_code():
@@ -169,16 +173,22 @@ def resolve_region(text: str | int) -> Region:
     matches = {d.region for d in departements() if d.region_dgddi == code}
     if len(matches) == 1:
         return region_by_code()[matches.pop()]
-    if len(matches) > 1:
-        raise UnknownCodeError(
-            f"Le code région DGDDI « {text} » regroupe les départements d'outre-mer : "
-            "chacun est une région à part entière (01 Guadeloupe, 02 Martinique, "
-            "03 Guyane, 04 La Réunion, 06 Mayotte)."
-        )
     raise UnknownCodeError(
         f"Région inconnue : « {text} ». Utilisez un code région INSEE (par exemple 28 "
-        f"pour la Normandie).{_suggest(code, list(region_by_code()))}"
+        f"pour la Normandie) ou un code région DGDDI (05).{_suggest(code, list(region_by_code()))}"
     )
+
+
+def region_code_note(text: str | int) -> str | None:
+    """A French note when ``text`` is an INSEE code and also a different DGDDI code."""
+    code = normalise_code(text)
+    insee = region_by_code().get(code)
+    dgddi = {d.region for d in departements() if d.region_dgddi == code} - {code}
+    if insee is None or not dgddi:
+        return None
+    others = ", ".join(f"{region_by_code()[r].nom} (INSEE {r})" for r in sorted(dgddi))
+    return (f"« {text} » est lu comme code INSEE : {insee.nom}. Le code DGDDI {code} "
+            f"désigne {others} : utilisez son code INSEE.")
 
 
 def departement_zone(dep: Departement) -> Zone:
