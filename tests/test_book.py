@@ -1,0 +1,416 @@
+"""The book: offline renderer, report one-liners, runner, table of contents, template.
+
+Fast tests check the pure pieces; tests marked ``book`` execute the template with
+papermill (the runner's warm kernels, and plain papermill as an analyst would).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import altair as alt
+import nbformat
+import pandas as pd
+import pytest
+
+from tradebook import book, cli, nomenclatures, paths, render, report
+from tradebook.errors import UnknownCodeError
+
+EDGE_AREAS = {  # what the user types -> page code
+    "75": "75",    # Paris: the largest totals
+    "2A": "20",    # Corsica typed as one of its COG codes -> area 20
+    "9E": "976",   # Mayotte by its DGDDI code
+    "48": "48",    # Lozère: a small département with fewer than 10 partner countries
+}
+NBSP, NNBSP = "\u00a0", "\u202f"
+FRENCH_AMOUNT = re.compile(r"\d{1,3}(?:\u202f\d{3})*,\d\u00a0M€")
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def prepared():
+    """The illustrative sample, prepared (cached under data/prepared/)."""
+    from tradebook.prepare import ensure_prepared
+
+    if not paths.SAMPLE_ZIP.is_file():
+        pytest.fail(f"échantillon absent : {paths.SAMPLE_ZIP} (make sample)")
+    return ensure_prepared(paths.SAMPLE_ZIP, 2024)
+
+
+@pytest.fixture
+def layout(tmp_path) -> book.Layout:
+    """A private copy of the book's sources, so tests never touch book/ or _build/."""
+    return book.DEFAULT_LAYOUT.copy_sources(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def edge_pages(tmp_path_factory, prepared):
+    """The edge areas executed by the runner (papermill on warm kernels), no site."""
+    layout = book.DEFAULT_LAYOUT.copy_sources(tmp_path_factory.mktemp("bord"))
+    deps = book.select_departements(list(EDGE_AREAS))
+    jobs = book.plan_pages(deps, Path(prepared.path), prepared.annee, layout)
+    results = book.execute_pages(jobs, workers=2, timeout=300, layout=layout, progress=False)
+    return layout, {r.code: r for r in results}
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def test_codes_are_resolved_deduplicated_and_sorted():
+    deps = book.select_departements(["61", "2a", "14", "61", "971", "2B"])
+    assert [d.code for d in deps] == ["14", "20", "61", "971"]
+
+
+def test_all_pages_by_default():
+    deps = book.select_departements(None)
+    assert len(deps) == 100
+    assert "99" not in {d.code_dgddi for d in deps}
+
+
+@pytest.mark.parametrize("code, words", [("2C", "Département inconnu"), ("99", "Monaco")])
+def test_bad_code_is_refused_in_french(code, words):
+    with pytest.raises(UnknownCodeError, match=words):
+        book.select_departements(["61", code])
+
+
+def test_wrong_code_fails_before_any_data_or_kernel(monkeypatch, capsys):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("called before the codes were validated")
+
+    monkeypatch.setattr(book, "execute_pages", forbidden)
+    monkeypatch.setattr(book, "build_book", forbidden)
+    monkeypatch.setattr("tradebook.prepare.ensure_prepared", forbidden)
+    status = cli.main(["book", "--departements", "61", "2C", "14"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "Département inconnu : « 2C »" in err
+
+
+@pytest.mark.parametrize("option, value", [("--processus", "0"), ("--delai", "0")])
+def test_invalid_options_fail_early(monkeypatch, capsys, option, value):
+    monkeypatch.setattr("tradebook.prepare.ensure_prepared",
+                        lambda *a, **k: pytest.fail("data read before options were checked"))
+    assert cli.main(["book", "--departements", "61", option, value]) == 2
+    assert "doit" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- table of contents
+
+
+def toc_files(text: str) -> list[str]:
+    return re.findall(r"(?:root|file): (\S+)", text)
+
+
+def test_committed_toc_is_the_generated_one():
+    """Snapshot: book/_toc.yml is exactly what the runner generates for all pages."""
+    generated = book.toc_yaml(nomenclatures.page_departements())
+    assert book.DEFAULT_LAYOUT.toc.read_text(encoding="utf-8") == generated
+
+
+def test_toc_order():
+    text = book.toc_yaml(nomenclatures.page_departements())
+    files = toc_files(text)
+    assert files[:4] == ["introduction", "methodologie", "guide-analyste", "departements/index"]
+    pages = [f.split("/")[1] for f in files[4:]]
+    assert len(pages) == 100 and len(set(pages)) == 100
+    captions = re.findall(r"caption: \"(.+)\"", text)[1:]
+    assert captions == [r.nom for r in nomenclatures.regions()]
+    normandie = text.split('caption: "Normandie"')[1].split("caption:")[0]
+    assert toc_files(normandie) == [f"departements/{c}" for c in ("14", "27", "50", "61", "76")]
+    corse = text.split('caption: "Corse"')[1].split("caption:")[0]
+    assert toc_files(corse) == ["departements/20"]
+    assert pages[-5:] == ["971", "972", "973", "974", "976"]
+
+
+def test_toc_of_a_selection_has_only_its_regions():
+    text = book.toc_yaml(book.select_departements(["61", "2A"]))
+    assert toc_files(text)[4:] == ["departements/61", "departements/20"]
+    assert '"Bretagne"' not in text
+
+
+# --------------------------------------------------------------------------- runner pieces
+
+
+def test_placeholders_are_filled_and_analyst_note_dropped():
+    template = nbformat.read(paths.TEMPLATE, as_version=4)
+    values = {"code": "61", "nom": "Orne", "annee": "2024", "region": "Normandie"}
+    nb = book.page_notebook(template, values)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert text.startswith("# Orne (61)")
+    assert "{{" not in text
+    assert len(nb.cells) == len(template.cells) - 1
+    assert any("{{" in c.source for c in template.cells)  # the template itself is untouched
+    with pytest.raises(KeyError):
+        book.fill_placeholders("{{inconnu}}", values)
+
+
+def test_template_is_thin_and_tagged():
+    nb = nbformat.read(paths.TEMPLATE, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    parameters = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(parameters) == 1
+    assert 'departement = "61"' in parameters[0].source  # a string, not an integer
+    for cell in code:
+        tags = cell.metadata.get("tags", [])
+        assert "remove-input" in tags or "remove-cell" in tags
+        if cell is not parameters[0]:
+            assert len(cell.source.strip().splitlines()) == 1
+    headings = [line for c in nb.cells if c.cell_type == "markdown"
+                for line in c.source.splitlines() if line.startswith("#")]
+    assert headings[0].startswith("# {{nom}}")
+    assert sum("{{nom}}" in h for h in headings) >= 4
+
+
+def test_page_key_tracks_every_input(prepared):
+    deps = book.select_departements(["61"])
+    job = book.plan_pages(deps, Path(prepared.path), 2024)[0]
+    base = book.page_key("t", "c", "d", {"departement": "61", "annee": 2024})
+    assert base != book.page_key("t2", "c", "d", {"departement": "61", "annee": 2024})
+    assert base != book.page_key("t", "c2", "d", {"departement": "61", "annee": 2024})
+    assert base != book.page_key("t", "c", "d2", {"departement": "61", "annee": 2024})
+    assert base != book.page_key("t", "c", "d", {"departement": "14", "annee": 2024})
+    assert job.key == book.plan_pages(deps, Path(prepared.path), 2024)[0].key  # stable
+
+
+def test_only_changed_or_missing_pages_run(tmp_path):
+    jobs = [book.PageJob(code, code, {}, {}, f"cle-{code}", tmp_path / f"{code}.ipynb")
+            for code in ("14", "61", "50")]
+    for job in jobs:
+        job.output.write_text("{}")
+    state = {"14": "cle-14", "61": "ancienne-cle"}
+    assert [j.code for j in book.pages_to_run(jobs, state)] == ["61", "50"]
+    jobs[0].output.unlink()
+    assert [j.code for j in book.pages_to_run(jobs, state)] == ["14", "61", "50"]
+
+
+def test_publish_swaps_and_never_leaves_half_a_site(tmp_path, monkeypatch):
+    built, target = tmp_path / "construit", tmp_path / "_build" / "html"
+    built.mkdir()
+    (built / "index.html").write_text("nouveau")
+    target.mkdir(parents=True)
+    (target / "index.html").write_text("ancien")
+
+    def broken_copy(src, dst, **kwargs):
+        Path(dst, "index.html").write_text("à moitié")
+        raise OSError("disque plein")
+
+    monkeypatch.setattr(book.shutil, "copytree", broken_copy)
+    with pytest.raises(OSError):
+        book.publish(built, "cle", target)
+    assert (target / "index.html").read_text() == "ancien"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["html"]
+    monkeypatch.undo()
+    book.publish(built, "cle", target)
+    assert (target / "index.html").read_text() == "nouveau"
+    assert book.published_key(target) == "cle"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["html"]
+
+
+def test_index_page_lists_links_and_french_amounts(prepared):
+    deps = book.select_departements(["61", "2A"])
+    text = book.index_markdown(deps, prepared.totals(), 2024, True, False)
+    assert "| 61 | [Orne](61.ipynb) | Normandie |" in text
+    assert "[Corse](20.ipynb)" in text
+    assert FRENCH_AMOUNT.search(text)
+    assert ":::{warning}" in text  # fictitious data
+
+
+def test_failure_report_lists_every_page():
+    text = book.failure_report([book.PageResult("61", False, error="cellule 4 : ValueError : x"),
+                                book.PageResult("14", False, error="délai dépassé")])
+    assert "2 page(s) en échec" in text and "61 : cellule 4" in text and "14 : délai" in text
+
+
+# --------------------------------------------------------------------------- renderer
+
+
+def test_renderer_leaves_altair_alone_outside_the_book(monkeypatch):
+    monkeypatch.delenv(render.RENDERER_ENV, raising=False)
+    before = alt.renderers.active
+    assert render.enable_from_env() is None
+    assert alt.renderers.active == before
+
+
+def test_renderer_enabled_by_the_environment(monkeypatch):
+    before = alt.renderers.active
+    monkeypatch.setenv(render.RENDERER_ENV, "livre")
+    try:
+        assert render.enable_from_env() == "livre"
+        chart = alt.Chart(pd.DataFrame({"x": [1500.5]})).mark_bar().encode(x="x:Q")
+        bundle = chart._repr_mimebundle_()
+        bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+        assert list(bundle) == ["text/html"]
+        html = bundle["text/html"]
+        assert "vegaEmbed" in html and '"renderer":"svg"' in html
+        assert "cdn" not in html.lower() and not re.search(r"(src|href)=\"?https?:", html)
+    finally:
+        alt.renderers.enable(before)
+    monkeypatch.setenv(render.RENDERER_ENV, "pdf")
+    with pytest.raises(ValueError, match="valeur inconnue"):
+        render.enable_from_env()
+
+
+def test_svg_renderer_formats_numbers_in_french():
+    spec = alt.Chart(pd.DataFrame({"x": [1234.5]})).mark_text().encode(
+        text=alt.Text("x:Q", format=",.1f")).to_dict()
+    svg = render.svg_renderer(spec)["image/svg+xml"]
+    assert f"1{NNBSP}234,5" in svg
+
+
+def test_vega_bundle_matches_altair_and_is_scoped(tmp_path):
+    major = alt.SCHEMA_VERSION.lstrip("v").split(".")[0]
+    assert render.vegalite_version().split(".")[0] == major
+    path = render.write_vega_bundle(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[1] == "(function () {"
+    assert text.rstrip().endswith("})();")
+    assert "window.vegaEmbed" in text
+    mtime = path.stat().st_mtime_ns
+    render.write_vega_bundle(tmp_path)
+    assert path.stat().st_mtime_ns == mtime  # unchanged content is not rewritten
+
+
+def test_shared_chart_is_written_once_and_referenced(tmp_path):
+    spec = {"mark": "bar", "data": {"values": [{"a": 1}]}}
+    first = render.shared_chart_html(spec, "france-FR-x", tmp_path, "../_static/g")
+    files = list(tmp_path.glob("france-FR-x-*.js"))
+    assert len(files) == 1
+    assert f'src="../_static/g/{files[0].name}"' in first
+    assert "tradebookSpecs" in files[0].read_text()
+    render.shared_chart_html({"mark": "point"}, "france-FR-x", tmp_path, "../_static/g")
+    assert len(list(tmp_path.glob("france-FR-x-*.js"))) == 2  # other data, other name
+
+
+# --------------------------------------------------------------------------- report
+
+
+def test_compact_table_right_aligns_numbers():
+    table = pd.DataFrame({"Pays": ["Allemagne", "Italie"],
+                          "Valeur": [f"1{NNBSP}446,3{NBSP}M€", f"−3,1{NBSP}M€"],
+                          "Part": [f"12,3{NBSP}%", "–"]})
+    html = report.compact_table(table)
+    assert "<th>Pays</th>" in html and '<th class="num">Valeur</th>' in html
+    assert '<td class="num">12,3\u00a0%</td>' in html
+    assert "\n" not in html
+
+
+def test_page_texts(prepared, monkeypatch):
+    monkeypatch.delenv(render.RENDERER_ENV, raising=False)
+    page = report.load("61", 2024, str(prepared.path))
+    assert "Données fictives" in page.banner_html()
+    text = page.totals_html("importations")
+    assert "région Normandie" in text and "Solde commercial" in text
+    assert FRENCH_AMOUNT.search(text)
+    key = report.key_note(report.capitalised(report.reading_key(page.fiche, "flux_exportations")))
+    assert key.startswith('<p class="tradebook-cle"><strong>Clé de lecture :</strong> Le diagramme')
+    corse = report.load("2A", 2024, str(prepared.path))
+    assert corse.region_is_departement() and not page.region_is_departement()
+    assert "forme à lui seul la région Corse" in corse.totals_html("exportations")
+
+
+# --------------------------------------------------------------------------- executed template
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("typed, code", list(EDGE_AREAS.items()))
+def test_template_runs_for_edge_areas(edge_pages, typed, code):
+    layout, results = edge_pages
+    result = results[code]
+    assert result.ok, result.error
+    nb = nbformat.read(layout.pages / f"{code}.ipynb", as_version=4)
+    dep = nomenclatures.resolve_departement(typed)
+    assert nb.cells[0].source.startswith(f"# {dep.nom} ({code})")
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "remove-cell" in injected[0].metadata.tags
+    assert f'departement = "{code}"' in injected[0].source
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert html.count('class="tradebook-chart"') >= 7
+    assert html.count("Clé de lecture") >= 7
+    assert html.count("<details") >= 7
+    assert "Données fictives" in html
+    assert nb.metadata.tradebook["cle"]
+
+
+@pytest.mark.book
+def test_region_comparison_only_when_the_region_has_several_areas(edge_pages):
+    layout, _ = edge_pages
+    for code, expected in (("20", False), ("976", False), ("75", True), ("48", True)):
+        text = (layout.pages / f"{code}.ipynb").read_text(encoding="utf-8")
+        assert ("Pour comparaison : exportations de la région" in text) is expected, code
+        assert "Pour comparaison : exportations de la France" in text
+
+
+def test_region_batches_group_pages_and_balance_workers():
+    deps = book.select_departements(None)
+    jobs = [book.PageJob(d.code, d.nom, {}, {}, "", Path(d.code), False, d.region) for d in deps]
+    batches = book.region_batches(jobs, workers=2)
+    assert sorted(j.code for b in batches for j in b) == sorted(j.code for j in jobs)
+    assert all(len({j.region for j in b}) == 1 for b in batches)
+    assert max(len(b) for b in batches) <= 25
+    assert [len(b) for b in batches] == sorted((len(b) for b in batches), reverse=True)
+
+
+@pytest.mark.book
+def test_failed_page_is_listed_and_site_not_published(layout, prepared, monkeypatch):
+    layout.published.mkdir(parents=True)
+    (layout.published / "index.html").write_text("ancien site")
+    plan = book.plan_pages
+
+    def plan_with_a_broken_page(deps, prepared_dir, annee, lay):
+        jobs = plan(deps, prepared_dir, annee, lay)
+        bad = jobs[0]
+        jobs[0] = book.PageJob(bad.code, bad.nom, {**bad.parameters, "annee": 1999},
+                               bad.values, bad.key, bad.output)
+        return jobs
+
+    monkeypatch.setattr(book, "plan_pages", plan_with_a_broken_page)
+    with pytest.raises(book.BookError) as caught:
+        book.build_book(book.select_departements(["48", "05"]), prepared, workers=2,
+                        timeout=300, progress=False, log=lambda *a: None, layout=layout)
+    message = str(caught.value)
+    assert "1 page(s) en échec" in message and "05 : cellule" in message
+    assert "MissingDataError" in message
+    assert (layout.published / "index.html").read_text() == "ancien site"
+    assert (layout.failed / "05.ipynb").is_file()
+    assert (layout.pages / "48.ipynb").is_file()
+    assert set(book.read_state(layout.state)) == {"48"}
+
+
+@pytest.mark.book
+def test_analyst_runs_the_template_with_plain_papermill(tmp_path, prepared):
+    """``papermill ... -r departement 14`` works and keeps Altair's own renderer."""
+    env = {k: v for k, v in os.environ.items() if k != render.RENDERER_ENV}
+    out = tmp_path / "14.ipynb"
+    command = [sys.executable, "-m", "papermill", str(paths.TEMPLATE), str(out),
+               "-r", "departement", "14", "-p", "donnees", str(prepared.path),
+               "--no-progress-bar"]
+    subprocess.run(command, check=True, env=env, cwd=paths.ROOT, capture_output=True)
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    kinds = {k for o in outputs for k in o.get("data", {})}
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any(k.startswith("application/vnd.vegalite") for k in kinds) or any(
+        "vega" in o.get("data", {}).get("text/html", "") and "tradebook-chart" not in
+        o.get("data", {}).get("text/html", "") for o in outputs)
+    assert "Calvados" in json.dumps([o.get("data", {}) for o in outputs], ensure_ascii=False)
+
+
+def test_execution_errors_are_described_in_french():
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    cell = PapermillExecutionError(4, 5, "page = ...", "MissingDataError",
+                                   "Aucune donnée pour 61\nsuite", [])
+    assert book.execution_error(cell, 300) == "cellule 4 : MissingDataError : Aucune donnée pour 61"
+    assert book.execution_error(CellTimeoutError("x"), 300) == (
+        "délai dépassé : la page a pris plus de 300 s")
+    assert "noyau Python s'est arrêté" in book.execution_error(DeadKernelError("mort"), 300)

@@ -1,0 +1,213 @@
+"""A real 3-département book opened in headless Chromium, offline.
+
+One book is built per test session (runner + Jupyter Book, strict) into a
+temporary folder and served on 127.0.0.1. Every request that is not for that
+server is aborted and recorded. Skipped only when Chromium is missing outside
+CI; in CI (variable ``CI`` set) a missing Chromium is a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import socketserver
+import threading
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+from tradebook import book, paths
+
+pytestmark = [pytest.mark.browser, pytest.mark.book]
+
+CODES = ["61", "2A", "976"]  # Orne, Corsica (typed 2A, page 20), Mayotte
+PAGES = ["departements/61.html", "departements/20.html", "departements/976.html"]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+FRENCH_AMOUNT = re.compile(r"\d{1,3}(?:\u202f\d{3})*,\d\u00a0M€")
+MAX_PAGE_BYTES = 300_000
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, or None."""
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium est introuvable alors que CI est défini : .ci/run doit l'installer")
+        pytest.skip("Chromium absent (apt-get install chromium) : tests navigateur ignorés hors CI")
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory, chromium):
+    """A strict build of a 3-département book from the sample, in a temporary folder."""
+    from tradebook.prepare import ensure_prepared
+
+    layout = book.DEFAULT_LAYOUT.copy_sources(tmp_path_factory.mktemp("livre"))
+    prepared = ensure_prepared(paths.SAMPLE_ZIP, 2024)
+    summary = book.build_book(book.select_departements(CODES), prepared, workers=2,
+                              timeout=300, progress=False, log=lambda *a: None, layout=layout)
+    assert summary.site == "construit"
+    return layout
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # noqa: D102 - keep the test output clean
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built_book):
+    handler = functools.partial(QuietHandler, directory=str(built_book.published))
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class Visit:
+    """One page opened with every non-local request blocked and recorded."""
+
+    def __init__(self, browser, base: str, path: str):
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        origin = base.rstrip("/")
+        self.page.route("**/*", lambda route: self._route(route, origin))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.response = self.page.goto(urljoin(base, path), wait_until="load")
+
+    def _route(self, route, origin: str) -> None:
+        url = route.request.url
+        if url.startswith(origin + "/") or url.startswith("data:") or url.startswith("blob:"):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(scope="session")
+def visits(browser, site_url):
+    opened = {}
+    for path in [*PAGES, "departements/index.html", "introduction.html"]:
+        visit = Visit(browser, site_url, path)
+        if path in PAGES:
+            visit.page.wait_for_function(
+                "() => [...document.querySelectorAll('.tradebook-chart')].every("
+                "d => d.querySelector('svg') || d.textContent.includes('indisponible'))",
+                timeout=30_000)
+        opened[path] = visit
+    yield opened
+    for visit in opened.values():
+        visit.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_chart_drew_svg_marks(visits, path):
+    page = visits[path].page
+    counts = page.evaluate(
+        "() => [...document.querySelectorAll('.tradebook-chart')].map(d => "
+        "d.querySelectorAll('svg g[class*=\"mark-\"] path, svg g[class*=\"mark-\"] text').length)")
+    assert len(counts) >= 7, counts
+    assert all(n > 0 for n in counts), counts
+    assert "indisponible" not in page.inner_text("main")
+
+
+@pytest.mark.parametrize("path", [*PAGES, "departements/index.html", "introduction.html"])
+def test_no_console_error_and_nothing_left_the_machine(visits, path):
+    visit = visits[path]
+    assert visit.response is not None and visit.response.ok
+    assert visit.errors == []
+    assert visit.blocked == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_french_numbers_on_page_and_in_charts(visits, path):
+    page = visits[path].page
+    text = page.inner_text("main")
+    assert FRENCH_AMOUNT.search(text), "montant au format français absent du texte"
+    chart_text = page.evaluate(
+        "() => [...document.querySelectorAll('.tradebook-chart svg text')]"
+        ".map(t => t.textContent).join(' ')")
+    assert re.search(r"\d,\d", chart_text), "pas de virgule décimale dans les graphiques"
+    assert not re.search(r"\d\.\d\s*M€", chart_text), "point décimal anglais dans les graphiques"
+    assert "Clé de lecture" in text and "Données fictives" in text
+
+
+def internal_links(page, base: str) -> set[str]:
+    hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+    origin = urlparse(base).netloc
+    return {h.split("#")[0] for h in hrefs if urlparse(h).netloc == origin}
+
+
+@pytest.mark.parametrize("path", ["departements/index.html", "departements/61.html"])
+def test_navigation_links_resolve(visits, site_url, path):
+    import urllib.request
+
+    page = visits[path].page
+    links = internal_links(page, site_url)
+    assert links
+    for link in sorted(links):
+        with urllib.request.urlopen(link) as response:
+            assert response.status == 200, link
+    if path == "departements/index.html":
+        targets = {urlparse(l).path for l in links}
+        assert {"/departements/61.html", "/departements/20.html",
+                "/departements/976.html"} <= targets
+    else:
+        assert page.locator("a.right-next").count() == 1
+        assert page.locator("a.left-prev").count() == 1
+
+
+def test_page_titles_and_headings_carry_the_name(visits):
+    page = visits["departements/61.html"].page
+    assert page.title().startswith("Orne (61)")
+    headings = page.locator("main h2").all_inner_texts()
+    assert any(h.startswith("Orne :") for h in headings)
+    sidebar = page.locator("nav.bd-docs-nav").inner_text()
+    assert "Normandie" in sidebar and "Orne (61)" in sidebar
+
+
+def test_pages_stay_light(built_book):
+    sizes = {p.name: p.stat().st_size for p in (built_book.published / "departements").glob("*.html")}
+    assert set(sizes) >= {"61.html", "20.html", "976.html"}
+    assert max(sizes.values()) < MAX_PAGE_BYTES, sizes
+
+
+def test_vega_is_served_locally(built_book):
+    bundle = built_book.published / "_static" / "tradebook-vega.js"
+    assert bundle.is_file() and bundle.stat().st_size > 100_000
+    page = (built_book.published / "departements" / "61.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=\"https?:", page)
+    assert not re.search(r"<link[^>]+href=\"https?:[^\"]+\.(css|js|woff2?)", page)

@@ -1,0 +1,865 @@
+"""The book runner: ``python -m tradebook book`` (``make book``).
+
+1. Validates every requested département code (before any kernel starts) and
+   prepares the data if needed.
+2. Executes the template notebook once per département with papermill, in
+   parallel worker processes. Each worker keeps one warm Jupyter kernel and
+   reuses it from page to page (custom papermill engine; the namespace is reset
+   between pages), so imports and the region's and France's fiches are paid for
+   once per worker. Kernel starts are retried; each page has a time limit.
+3. Skips pages whose inputs did not change: a page's key hashes the template,
+   the ``tradebook`` code and nomenclatures, the prepared data and the page's
+   parameters (content hashes, never timestamps).
+4. Writes ``_toc.yml`` and the index page of départements, builds the site with
+   Jupyter Book 1 (``-W -n --keep-going``) in a persistent work folder (so that
+   Sphinx rebuilds only what changed), then publishes it to ``_build/html`` by
+   copying it aside and swapping folders: a failed page or a failed build never
+   replaces a good site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from tradebook import nomenclatures, paths, render
+from tradebook.errors import TradebookError
+from tradebook.nomenclatures import Departement
+
+SITE_MARKER = ".tradebook-site.json"
+CHAPTERS = ("introduction", "methodologie", "guide-analyste")
+KERNEL_NAME = "python3"
+ENGINE_NAME = "tradebook-warm"
+KERNEL_START_ATTEMPTS = 3
+KERNEL_START_TIMEOUT = 60
+# Kernels of the runner: no history database, only errors in the log (ipykernel
+# warns about TCP on every start otherwise).
+KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False", "--IPKernelApp.log_level=ERROR"]
+TEMPLATE_ONLY_TAG = "note-modele"
+REGION_TAG = "comparaison-region"  # cells dropped when the region is the département alone
+PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+# Modules the pages never import (runner, command line, other commands): editing
+# them does not re-execute pages. PAGE_FORMAT versions what this runner does to
+# a page (placeholders, tags): bump it when that changes.
+RUNNER_ONLY = frozenset({"book.py", "cli.py", "__main__.py", "sphinxext.py", "fetch.py",
+                         "sample.py", "fiche.py"})
+PAGE_FORMAT = 2
+HASHED_PACKAGES = ("altair", "vl-convert-python", "papermill", "nbclient", "pandas", "pyarrow")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a book's sources, executed pages, caches and published site live.
+
+    The default is the repository's (``book/``, ``.cache/book/``, ``_build/html``);
+    tests build elsewhere with :meth:`copy_sources`.
+    """
+
+    source: Path = paths.BOOK
+    cache: Path = paths.ROOT / ".cache" / "book"
+    published: Path = paths.ROOT / "_build" / "html"
+
+    @property
+    def pages(self) -> Path:
+        """Executed notebooks and the generated index page."""
+        return self.source / "departements"
+
+    @property
+    def config(self) -> Path:
+        return self.source / "_config.yml"
+
+    @property
+    def toc(self) -> Path:
+        """The table of contents of the whole book (committed)."""
+        return self.source / "_toc.yml"
+
+    @property
+    def selection_toc(self) -> Path:
+        """The table of contents of a book limited to some départements (not committed)."""
+        return self.pages / "_toc.yml"
+
+    @property
+    def index(self) -> Path:
+        return self.pages / "index.md"
+
+    @property
+    def state(self) -> Path:
+        """Keys of the executed pages."""
+        return self.pages / ".etat.json"
+
+    @property
+    def static(self) -> Path:
+        return self.source / "_static"
+
+    @property
+    def failed(self) -> Path:
+        """Notebooks of failed pages, kept for inspection."""
+        return self.cache / "echecs"
+
+    @property
+    def work(self) -> Path:
+        """Jupyter Book's persistent output folder (Sphinx rebuilds only what changed)."""
+        return self.cache / "site"
+
+    def copy_sources(self, root: Path) -> "Layout":
+        """A layout under ``root`` with a copy of this book's chapters, configuration and
+        style sheet (not its pages, bundle or shared charts)."""
+        target = Layout(root / "book", root / "cache", root / "_build" / "html")
+        target.static.mkdir(parents=True, exist_ok=True)
+        for name in (*[f"{c}.md" for c in CHAPTERS], "_config.yml"):
+            shutil.copy2(self.source / name, target.source / name)
+        for path in self.static.glob("*.css"):
+            shutil.copy2(path, target.static / path.name)
+        return target
+
+
+DEFAULT_LAYOUT = Layout()
+
+
+class BookError(TradebookError):
+    """The book could not be built (failed pages or a failed site build)."""
+
+    exit_code = 1
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def select_departements(codes: Sequence[str] | None) -> list[Departement]:
+    """The départements to build, in natural code order, duplicates removed.
+
+    Every code is resolved up front: one wrong code raises
+    :class:`~tradebook.errors.UnknownCodeError` (French message) before any
+    data is read or any kernel starts.
+    """
+    if not codes:
+        return list(nomenclatures.page_departements())
+    chosen = {nomenclatures.resolve_departement(code).code_dgddi for code in codes}
+    return [d for d in nomenclatures.page_departements() if d.code_dgddi in chosen]
+
+
+def check_options(args: argparse.Namespace) -> tuple[int, float]:
+    """Number of worker processes and page time limit, validated."""
+    workers = args.processus if args.processus is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise TradebookError(f"--processus doit valoir au moins 1 (reçu : {workers}).")
+    if args.delai <= 0:
+        raise TradebookError(f"--delai doit être positif (reçu : {args.delai}).")
+    return workers, float(args.delai)
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def sha256_files(files: Iterable[Path], root: Path) -> str:
+    """SHA-256 over the relative names and contents of ``files``."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def code_hash() -> str:
+    """Hash of the ``tradebook`` modules pages import, the nomenclature tables and key
+    library versions."""
+    modules = [p for p in paths.ROOT.joinpath("tradebook").glob("*.py") if p.name not in RUNNER_ONLY]
+    files = [*modules, *paths.NOMENCLATURES.glob("*.csv")]
+    versions = []
+    for name in HASHED_PACKAGES:
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=absent")
+    return hashlib.sha256((sha256_files(files, paths.ROOT) + ";".join(versions)).encode()).hexdigest()
+
+
+def data_hash(prepared_dir: Path) -> str:
+    """Hash of the prepared data folder's files."""
+    files = [p for p in Path(prepared_dir).iterdir() if p.is_file() and not p.name.startswith(".")]
+    return sha256_files(files, Path(prepared_dir))
+
+
+def page_key(template: str, code: str, data: str, parameters: dict) -> str:
+    """Key of one page: changes when any input of its execution changes."""
+    payload = json.dumps({"template": template, "code": code, "data": data,
+                          "parameters": parameters, "renderer": render.BOOK_MODE,
+                          "format": PAGE_FORMAT},
+                         sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """One page to execute."""
+
+    code: str
+    nom: str
+    parameters: dict
+    values: dict
+    key: str
+    output: Path
+    single_area_region: bool = False
+    region: str = ""
+
+
+@dataclass
+class PageResult:
+    """What a worker reports about one page."""
+
+    code: str
+    ok: bool
+    seconds: float = 0.0
+    error: str = ""
+    notebook: str = ""  # where the failed notebook was kept
+
+
+def plan_pages(deps: Sequence[Departement], prepared_dir: Path, annee: int,
+               layout: Layout = DEFAULT_LAYOUT) -> list[PageJob]:
+    """One job per département, with its key."""
+    template = hashlib.sha256(paths.TEMPLATE.read_bytes()).hexdigest()
+    code, data = code_hash(), data_hash(prepared_dir)
+    jobs = []
+    for dep in deps:
+        parameters = {"departement": dep.code, "annee": int(annee), "donnees": str(prepared_dir)}
+        hashed = {k: v for k, v in parameters.items() if k != "donnees"}
+        values = {"code": dep.code, "nom": dep.nom, "annee": str(annee), "region": dep.region_nom}
+        alone = [d.code_dgddi for d in nomenclatures.departements_of(dep.region)] == [dep.code_dgddi]
+        jobs.append(PageJob(dep.code, dep.nom, parameters, values,
+                            page_key(template, code, data, hashed),
+                            layout.pages / f"{dep.code}.ipynb", alone, dep.region))
+    return jobs
+
+
+def read_state(path: Path) -> dict[str, str]:
+    """Keys of the pages executed by earlier runs."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def write_state(state: dict[str, str], path: Path) -> None:
+    """Save the pages' keys."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    render.write_text_atomic(path, json.dumps(dict(sorted(state.items())), indent=1))
+
+
+def pages_to_run(jobs: Sequence[PageJob], state: dict[str, str]) -> list[PageJob]:
+    """Jobs whose page is missing or whose key changed."""
+    return [j for j in jobs if state.get(j.code) != j.key or not j.output.is_file()]
+
+
+# --------------------------------------------------------------------------- notebook text
+
+
+def fill_placeholders(text: str, values: dict[str, str]) -> str:
+    """Replace ``{{nom}}``-style placeholders; an unknown name is an error."""
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"unknown placeholder {{{{{name}}}}} in the template")
+        return values[name]
+    return PLACEHOLDER.sub(replace, text)
+
+
+def page_notebook(template, values: dict[str, str], single_area_region: bool = False):
+    """The template for one page: placeholders filled in markdown cells, notes for
+    analysts (tag ``note-modele``) dropped, and the region comparison (tag
+    ``comparaison-region``) dropped when the region is the département alone."""
+    import copy
+
+    nb = copy.deepcopy(template)
+    dropped = {TEMPLATE_ONLY_TAG} | ({REGION_TAG} if single_area_region else set())
+    cells = []
+    for cell in nb.cells:
+        if dropped & set(cell.get("metadata", {}).get("tags", [])):
+            continue
+        if cell.cell_type == "markdown":
+            cell.source = fill_placeholders(cell.source, values)
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def finish_notebook(nb, key: str) -> None:
+    """Hide the injected parameters cell in the book (it stays in the notebook) and
+    record the page key."""
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nb.metadata["tradebook"] = {"cle": key}
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+class WarmKernel:
+    """One Jupyter kernel kept alive in a worker process and reused page after page."""
+
+    def __init__(self) -> None:
+        self.km = None
+        self.deadline = float("inf")
+
+    def alive(self) -> bool:
+        """True when the kernel process is running."""
+        from jupyter_core.utils import run_sync
+
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
+
+    def start(self) -> None:
+        """Start the kernel, retrying when a start fails (starts race under load)."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        last: Exception | None = None
+        for attempt in range(KERNEL_START_ATTEMPTS):
+            km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+            try:
+                run_sync(km.start_kernel)(cwd=str(paths.ROOT), extra_arguments=KERNEL_ARGUMENTS)
+                kc = km.client()
+                kc.start_channels()
+                try:
+                    run_sync(kc.wait_for_ready)(timeout=KERNEL_START_TIMEOUT)
+                finally:
+                    kc.stop_channels()
+                self.km = km
+                return
+            except Exception as exc:  # noqa: BLE001 - any start failure is retried
+                last = exc
+                self._shutdown(km)
+                time.sleep(0.5 * (attempt + 1))
+        raise RuntimeError(f"le noyau Python n'a pas démarré après {KERNEL_START_ATTEMPTS} "
+                           f"essais : {last}")
+
+    def ensure(self) -> None:
+        """A running kernel, started or restarted as needed."""
+        if not self.alive():
+            self.stop()
+            self.start()
+
+    def stop(self) -> None:
+        """Shut the kernel down (used after a timeout or a crash, and at exit)."""
+        if self.km is not None:
+            self._shutdown(self.km)
+        self.km = None
+
+    @staticmethod
+    def _shutdown(km) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - best effort at shutdown
+            pass
+
+    def timeout_for(self, cell) -> int:
+        """Seconds left for the current page (nbclient's ``timeout_func``)."""
+        return max(1, int(self.deadline - time.monotonic()))
+
+
+_KERNEL: WarmKernel | None = None
+_TEMPLATE = None
+_LAYOUT: Layout = DEFAULT_LAYOUT
+_PROGRESS = None  # multiprocessing queue of (code, ok, error), set by init_worker
+_LAST_NOTEBOOK = None  # the notebook being executed (papermill does not write it here)
+STATIC_ENV = "TRADEBOOK_STATIC"  # where kernels write the charts shared between pages
+
+RESET_CODE = "get_ipython().reset(new_session=True, aggressive=False)"
+
+
+def _client_class():
+    """The nbclient client of the warm engine (built lazily: papermill is slow to import)."""
+    from papermill.clientwrap import PapermillNotebookClient
+
+    class WarmClient(PapermillNotebookClient):
+        """Papermill's client, resetting the reused kernel's namespace first."""
+
+        def papermill_execute_cells(self):
+            msg_id = self.kc.execute(RESET_CODE, silent=True, store_history=False)
+            self.wait_for_reply(msg_id)
+            super().papermill_execute_cells()
+
+    return WarmClient
+
+
+def _engine_class():
+    """A papermill engine executing on the worker's warm kernel."""
+    from papermill.engines import NBClientEngine
+
+    class WarmEngine(NBClientEngine):
+        """Executes on the worker's long-lived kernel instead of starting one."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, **kwargs):
+            import logging
+
+            kernel = _KERNEL
+            client = _client_class()(
+                nb_man, km=kernel.km, kernel_name=kernel_name,
+                timeout_func=kernel.timeout_for, startup_timeout=start_timeout,
+                log=logging.getLogger("papermill"), log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file,
+            )
+            global _LAST_NOTEBOOK
+            _LAST_NOTEBOOK = nb_man.nb  # kept for the failure report when a cell fails
+            try:
+                return client.execute()
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+
+    return WarmEngine
+
+
+def init_worker(renderer: str, layout: Layout, progress=None) -> None:
+    """Worker process set-up: renderer for the kernels, papermill engine, template,
+    and the queue where pages are reported as they end."""
+    global _KERNEL, _TEMPLATE, _LAYOUT, _PROGRESS
+    import atexit
+
+    import nbformat
+    from papermill.engines import papermill_engines
+
+    os.environ[render.RENDERER_ENV] = renderer
+    os.environ[STATIC_ENV] = str(layout.static)
+    _LAYOUT = layout
+    _PROGRESS = progress
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    papermill_engines.register(ENGINE_NAME, _engine_class())
+    _TEMPLATE = nbformat.read(paths.TEMPLATE, as_version=4)
+    _KERNEL = WarmKernel()
+    atexit.register(_KERNEL.stop)
+
+
+def execution_error(exc: BaseException, timeout: float) -> str:
+    """A French one-line description of why a page failed."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        evalue = str(exc.evalue).strip().splitlines()
+        return (f"cellule {exc.cell_index} : {exc.ename} : "
+                f"{evalue[0] if evalue else ''}").rstrip(" :")
+    if isinstance(exc, (CellTimeoutError, TimeoutError)):
+        return f"délai dépassé : la page a pris plus de {timeout:g} s"
+    if isinstance(exc, DeadKernelError):
+        return f"le noyau Python s'est arrêté en cours d'exécution ({exc})"
+    return f"{type(exc).__name__} : {exc}"
+
+
+def execute_page(job: PageJob, timeout: float) -> PageResult:
+    """Execute one page on the worker's warm kernel and write its notebook atomically."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    global _LAST_NOTEBOOK
+    start = time.monotonic()
+    failed = _LAYOUT.failed / f"{job.code}.ipynb"
+    _LAST_NOTEBOOK = None
+    try:
+        _KERNEL.ensure()
+        _KERNEL.deadline = time.monotonic() + timeout
+        nb = papermill.execute_notebook(
+            page_notebook(_TEMPLATE, job.values, job.single_area_region), None,
+            parameters=job.parameters,
+            engine_name=ENGINE_NAME, kernel_name=KERNEL_NAME, progress_bar=False,
+            request_save_on_cell_execute=False, log_output=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, none hides
+        if not isinstance(exc, PapermillExecutionError):
+            _KERNEL.stop()  # timed out or crashed: next page gets a fresh kernel
+        kept = ""
+        if _LAST_NOTEBOOK is not None:
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            render.write_text_atomic(failed, nbformat.writes(_LAST_NOTEBOOK))
+            kept = str(failed)
+        return PageResult(job.code, False, time.monotonic() - start,
+                          execution_error(exc, timeout), kept)
+    finish_notebook(nb, job.key)
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    render.write_text_atomic(job.output, nbformat.writes(nb))
+    failed.unlink(missing_ok=True)
+    return PageResult(job.code, True, time.monotonic() - start)
+
+
+# --------------------------------------------------------------------------- main side
+
+
+def execute_batch(jobs: Sequence[PageJob], timeout: float) -> list[PageResult]:
+    """Execute pages of one region in a row on the worker's kernel (the region's
+    fiche and charts are then computed once); report each page as it ends."""
+    results = []
+    for job in jobs:
+        result = execute_page(job, timeout)
+        if _PROGRESS is not None:
+            _PROGRESS.put((result.code, result.ok, result.error))
+        results.append(result)
+    return results
+
+
+def region_batches(jobs: Sequence[PageJob], workers: int) -> list[list[PageJob]]:
+    """Jobs grouped by region, a region split when it would exceed a fair share of one
+    worker, largest batches first (so that workers end together)."""
+    by_region: dict[str, list[PageJob]] = {}
+    for job in jobs:
+        by_region.setdefault(job.region, []).append(job)
+    share = max(1, -(-len(jobs) // (2 * workers)))
+    batches = [group[i:i + share] for group in by_region.values()
+               for i in range(0, len(group), share)]
+    return sorted(batches, key=len, reverse=True)
+
+
+def execute_pages(jobs: Sequence[PageJob], workers: int, timeout: float,
+                  layout: Layout = DEFAULT_LAYOUT, progress: bool = True) -> list[PageResult]:
+    """Execute ``jobs`` in ``workers`` processes with a progress bar; never raises for a page."""
+    import multiprocessing
+    import queue
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    from tqdm import tqdm
+
+    if not jobs:
+        return []
+    workers = max(1, min(workers, len(jobs)))
+    results: dict[str, PageResult] = {}
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    bar = tqdm(total=len(jobs), desc="Exécution des pages", unit="page", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True)
+
+    def drain(block: bool) -> None:
+        while True:
+            try:
+                code, ok, error = messages.get(timeout=0.2) if block else messages.get_nowait()
+            except queue.Empty:
+                return
+            block = False
+            if not ok:
+                bar.write(f"Échec de la page {code} : {error}")
+            bar.update(1)
+
+    with bar, ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                  initializer=init_worker,
+                                  initargs=(render.BOOK_MODE, layout, messages)) as pool:
+        pending = {pool.submit(execute_batch, batch, timeout): batch
+                   for batch in region_batches(jobs, workers)}
+        while pending:
+            drain(block=True)
+            finished, _ = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
+            for future in finished:
+                batch = pending.pop(future)
+                try:
+                    results.update((r.code, r) for r in future.result())
+                except Exception as exc:  # noqa: BLE001 - a dead worker fails its pages only
+                    for job in batch:
+                        if job.code not in results:
+                            results[job.code] = PageResult(job.code, False,
+                                                           error=f"processus perdu : {exc}")
+                            bar.write(f"Échec de la page {job.code} : processus perdu : {exc}")
+        drain(block=False)
+    return sorted(results.values(), key=lambda r: nomenclatures.natural_key(r.code))
+
+
+# --------------------------------------------------------------------------- toc and index
+
+
+def yaml_string(text: str) -> str:
+    """A YAML scalar (JSON strings are valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def toc_yaml(deps: Sequence[Departement]) -> str:
+    """The Jupyter Book table of contents for ``deps``.
+
+    Introduction (root), methodology, analyst's guide and the index of
+    départements first; then one part per region, in publication order, with its
+    départements in natural code order.
+    """
+    selected = {d.code_dgddi for d in deps}
+    lines = [
+        "# Généré par `python -m tradebook book` depuis data/nomenclatures/ : ne pas modifier à la main.",
+        "format: jb-book",
+        f"root: {CHAPTERS[0]}",
+        "parts:",
+        f"  - caption: {yaml_string('Le livre')}",
+        "    chapters:",
+        *[f"      - file: {name}" for name in CHAPTERS[1:]],
+        "      - file: departements/index",
+    ]
+    for region in nomenclatures.regions():
+        members = [d for d in nomenclatures.departements_of(region.code)
+                   if d.page and d.code_dgddi in selected]
+        if not members:
+            continue
+        lines += [f"  - caption: {yaml_string(region.nom)}", "    chapters:"]
+        lines += [f"      - file: departements/{d.code}" for d in members]
+    return "\n".join(lines) + "\n"
+
+
+def index_markdown(deps: Sequence[Departement], totals, annee: int,
+                   donnees_fictives: bool, annee_partielle: bool) -> str:
+    """The index page: one row per département with its totals, linking to its page."""
+    from tradebook.formatting import format_eur, format_signed_eur
+
+    values = {}
+    for row in totals[totals["niveau"] == "departement"].itertuples(index=False):
+        values[(str(row.zone), row.flux)] = int(row.valeur)
+    lines = [
+        "# Les départements",
+        "",
+        f"Exportations, importations et solde commercial de chaque département en {annee}, "
+        "en millions d'euros, d'après les données de la DGDDI, dans l'ordre des codes. "
+        "Le nom du département mène à sa page ; le sommaire regroupe les pages par région.",
+        "",
+    ]
+    if donnees_fictives:
+        lines += [":::{warning}", "Données fictives : ces montants viennent de l'échantillon de "
+                  "démonstration et ne doivent pas être cités.", ":::", ""]
+    if annee_partielle:
+        lines += [":::{note}", f"Année partielle : les données de {annee} ne couvrent pas les "
+                  "quatre trimestres.", ":::", ""]
+    lines += ["| Code | Département | Région | Exportations | Importations | Solde |",
+              "| :-- | :-- | :-- | --: | --: | --: |"]
+    for dep in deps:
+        exports = values.get((dep.code_dgddi, "E"), 0)
+        imports = values.get((dep.code_dgddi, "I"), 0)
+        lines.append(f"| {dep.code} | [{dep.nom}]({dep.code}.ipynb) | {dep.region_nom} | "
+                     f"{format_eur(exports, 'M€')} | {format_eur(imports, 'M€')} | "
+                     f"{format_signed_eur(exports - imports, 'M€')} |")
+    return "\n".join(lines) + "\n"
+
+
+SHARED_NAME = re.compile(r"_static/graphiques/([\w.-]+\.js)")
+
+
+def prune_shared_charts(layout: Layout) -> int:
+    """Delete the shared chart scripts no executed page refers to; return how many."""
+    folder = layout.static / "graphiques"
+    if not folder.is_dir():
+        return 0
+    used: set[str] = set()
+    for notebook in layout.pages.glob("*.ipynb"):
+        used.update(SHARED_NAME.findall(notebook.read_text(encoding="utf-8")))
+    stale = [p for p in folder.glob("*.js") if p.name not in used]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` atomically unless the file already holds it (keeps Sphinx's
+    incremental build from re-reading it); True when written."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    render.write_text_atomic(path, text)
+    return True
+
+
+# --------------------------------------------------------------------------- site
+
+
+def build_command(layout: Layout, toc_path: Path, jobs: int) -> list[str]:
+    """The command building the site (a child process: Sphinx forks its workers)."""
+    return [sys.executable, "-m", "tradebook.book", str(layout.source), str(toc_path),
+            str(layout.work), str(jobs)]
+
+
+def sphinx_build(source: Path, toc_path: Path, work: Path, jobs: int) -> int:
+    """Jupyter Book 1's build (``jupyter-book build book --toc TOC -W -n --keep-going``),
+    through its Python API so that Sphinx can use ``jobs`` processes."""
+    from jupyter_book.sphinx import build_sphinx
+
+    result = build_sphinx(
+        str(source), str(work / "_build" / "html"), noconfig=True,
+        path_config=str(source / "_config.yml"),
+        confoverrides={"external_toc_path": str(toc_path), "nitpicky": True,
+                       "latex_individualpages": False},
+        builder="html", warningiserror=True, keep_going=True, jobs=jobs, quiet=True,
+    )
+    return 0 if result == 0 else 1
+
+
+def site_key(layout: Layout, toc: str, jobs: Sequence[PageJob], index: str) -> str:
+    """Hash of everything the site is built from."""
+    sources = [layout.config, *[layout.source / f"{name}.md" for name in CHAPTERS],
+               *[p for p in layout.static.rglob("*") if p.is_file()],
+               *[j.output for j in jobs]]
+    payload = json.dumps({
+        "sources": sha256_files([p for p in sources if p.is_file()], layout.source),
+        "toc": toc, "index": index,
+        "jupyter-book": metadata.version("jupyter-book"),
+    }, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def published_key(site: Path) -> str:
+    """Key of the site currently published (empty when none)."""
+    try:
+        return json.loads((site / SITE_MARKER).read_text(encoding="utf-8"))["cle"]
+    except (FileNotFoundError, KeyError, json.JSONDecodeError):
+        return ""
+
+
+def build_site(layout: Layout, toc_path: Path, jobs: int) -> Path:
+    """Run Jupyter Book (strict) into the persistent work folder; return its HTML folder."""
+    result = subprocess.run(build_command(layout, toc_path, jobs), capture_output=True,
+                            text=True, cwd=paths.ROOT)
+    if result.returncode != 0:
+        log = (result.stdout + "\n" + result.stderr).strip().splitlines()
+        warnings = [line for line in log if "WARNING" in line or "ERROR" in line]
+        shown = "\n".join((warnings or log)[-30:])
+        raise BookError("La construction du site par Jupyter Book a échoué (un avertissement "
+                        "suffit, -W) ; le site publié n'a pas été modifié.\n" + shown)
+    return layout.work / "_build" / "html"
+
+
+def publish(built: Path, key: str, target: Path) -> None:
+    """Copy the built site next to ``target`` and swap folders (never a half site)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".html-nouveau-"))
+    try:
+        shutil.copytree(built, staging, dirs_exist_ok=True)
+        (staging / ".buildinfo").unlink(missing_ok=True)
+        (staging / SITE_MARKER).write_text(json.dumps({"cle": key}), encoding="utf-8")
+        old = None
+        if target.exists():
+            old = target.parent / f".html-ancien-{os.getpid()}"
+            os.replace(target, old)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- runner
+
+
+@dataclass
+class RunSummary:
+    """What one run did (used by the benchmark and the tests)."""
+
+    executed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failures: list[PageResult] = field(default_factory=list)
+    site: str = ""  # "construit", "inchangé" or "" (not built)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def failure_report(failures: Sequence[PageResult]) -> str:
+    """The French list of failed pages and their errors."""
+    lines = [f"{len(failures)} page(s) en échec :"]
+    for failure in failures:
+        lines.append(f"  - {failure.code} : {failure.error}")
+        if failure.notebook:
+            lines.append(f"    notebook conservé : {failure.notebook}")
+    return "\n".join(lines)
+
+
+def build_book(deps: Sequence[Departement], prepared, *, workers: int, timeout: float,
+               site: bool = True, progress: bool = True, log=print,
+               layout: Layout = DEFAULT_LAYOUT) -> RunSummary:
+    """Execute the pages of ``deps`` that changed and build the site; return a summary.
+
+    Raises :class:`BookError` after listing the failed pages, or when the site
+    build fails; the published site is then left as it was.
+    """
+    summary = RunSummary()
+    clock = time.monotonic()
+    jobs = plan_pages(deps, Path(prepared.path), prepared.annee, layout)
+    state = read_state(layout.state)
+    todo = pages_to_run(jobs, state)
+    summary.skipped = [j.code for j in jobs if j not in todo]
+    if summary.skipped:
+        log(f"{len(summary.skipped)} page(s) inchangée(s), non réexécutée(s).")
+    results = execute_pages(todo, workers, timeout, layout, progress=progress)
+    for result in results:
+        if result.ok:
+            state[result.code] = next(j.key for j in todo if j.code == result.code)
+            summary.executed.append(result.code)
+        else:
+            state.pop(result.code, None)
+            summary.failures.append(result)
+    write_state(state, layout.state)
+    if summary.executed:
+        prune_shared_charts(layout)
+    summary.timings["execution"] = time.monotonic() - clock
+    if summary.failures:
+        raise BookError(failure_report(summary.failures) + "\nLe site n'a pas été publié ; "
+                        "corrigez ces pages puis relancez (les pages réussies ne seront pas "
+                        "réexécutées).")
+    if not site:
+        return summary
+
+    clock = time.monotonic()
+    full = len(deps) == len(nomenclatures.page_departements())
+    toc = toc_yaml(deps)
+    toc_path = layout.toc if full else layout.selection_toc
+    write_if_changed(toc_path, toc)
+    index = index_markdown(deps, prepared.totals(), prepared.annee, prepared.donnees_fictives,
+                           prepared.annee_partielle)
+    write_if_changed(layout.index, index)
+    render.write_vega_bundle(layout.static)
+    key = site_key(layout, toc, jobs, index)
+    if key == published_key(layout.published) and (layout.published / "index.html").is_file():
+        summary.site = "inchangé"
+    else:
+        built = build_site(layout, toc_path, workers)
+        publish(built, key, layout.published)
+        summary.site = "construit"
+    summary.timings["site"] = time.monotonic() - clock
+    return summary
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``python -m tradebook book``."""
+    deps = select_departements(args.departements)
+    workers, timeout = check_options(args)
+    from tradebook.prepare import ensure_prepared
+
+    prepared = ensure_prepared(args.donnees, args.annee, skip_invalid=args.skip_invalid,
+                               allow_partial_year=args.allow_partial_year)
+    print(f"Livre {prepared.annee} : {len(deps)} département(s), {workers} processus"
+          + (" (données fictives)" if prepared.donnees_fictives else "") + ".")
+    summary = build_book(deps, prepared, workers=workers, timeout=timeout,
+                         site=not args.no_site)
+    print(f"Pages exécutées : {len(summary.executed)}, inchangées : {len(summary.skipped)} "
+          f"({summary.timings.get('execution', 0):.1f} s ; site : "
+          f"{summary.timings.get('site', 0):.1f} s).")
+    if args.no_site:
+        print(f"Notebooks exécutés dans {DEFAULT_LAYOUT.pages}/ (site non construit).")
+        return 0
+    state = "à jour, rien à reconstruire" if summary.site == "inchangé" else "construit"
+    print(f"Site {state} : ouvrez {DEFAULT_LAYOUT.published / 'index.html'} "
+          f"ou lancez « make serve » puis http://127.0.0.1:8000/")
+    return 0
+
+
+if __name__ == "__main__":  # the site build child process (see build_command)
+    sys.exit(sphinx_build(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]),
+                          int(sys.argv[4])))

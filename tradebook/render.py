@@ -1,0 +1,305 @@
+"""Offline Altair rendering for the book, and static images for print.
+
+Altair's default renderer loads Vega from a CDN. The book instead ships one
+Vega + Vega-Lite + vega-embed bundle in the site's ``_static`` folder
+(:func:`write_vega_bundle`, built by vl-convert-python) and each chart is an
+HTML ``<div>`` plus a small script calling the global ``vegaEmbed`` with the
+French number locale and the SVG renderer.
+
+Which renderer a notebook uses is chosen by the environment variable
+:data:`RENDERER_ENV`, set by the book runner for its kernels:
+
+- unset: Altair's own behaviour (JupyterLab, plain papermill) is left alone;
+- ``livre``: the offline HTML renderer above;
+- ``svg`` / ``png``: static images rendered by vl-convert (print, PDF).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from tradebook.formatting import VEGA_FORMAT_LOCALE
+
+# altair and vl_convert are imported inside the functions that use them: the book
+# runner's worker processes import this module for its constants and file helpers.
+
+RENDERER_ENV = "TRADEBOOK_RENDERER"
+BOOK_MODE = "livre"
+IMAGE_MODES = ("svg", "png")
+RENDERER_NAMES = {BOOK_MODE: "tradebook-livre", "svg": "tradebook-svg", "png": "tradebook-png"}
+BUNDLE_NAME = "tradebook-vega.js"
+PNG_SCALE = 2
+
+# vega-embed options: SVG output (the browser test counts SVG marks), French
+# locale, and an action menu limited to local exports (no online editor).
+EMBED_ACTIONS = {"export": True, "source": False, "compiled": False, "editor": False}
+EMBED_I18N = {
+    "CLICK_TO_VIEW_ACTIONS": "Afficher les actions",
+    "PNG_ACTION": "Enregistrer en PNG",
+    "SVG_ACTION": "Enregistrer en SVG",
+    "COMPILED_ACTION": "Voir le Vega compilé",
+    "EDITOR_ACTION": "Ouvrir dans l'éditeur Vega",
+    "SOURCE_ACTION": "Voir la source",
+}
+
+_chart_counter = itertools.count(1)
+
+
+# --------------------------------------------------------------------------- versions
+
+
+@lru_cache(maxsize=None)
+def vegalite_version() -> str:
+    """The Vega-Lite version bundled by vl-convert matching Altair's schema (``6.4``).
+
+    Takes the exact major.minor when vl-convert has it, else its newest version
+    with the same major; fails when the major is missing (an Altair/vl-convert
+    mismatch that would draw nothing).
+    """
+    import altair as alt
+    import vl_convert as vlc
+
+    major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
+    available = vlc.get_vegalite_versions()
+    if f"{major}.{minor}" in available:
+        return f"{major}.{minor}"
+    same_major = [v for v in available if v.split(".")[0] == major]
+    if not same_major:
+        raise RuntimeError(
+            f"vl-convert {vlc.__version__} ne fournit pas Vega-Lite {major} "
+            f"(Altair {alt.__version__} produit des specs {alt.SCHEMA_VERSION}) ; "
+            "mettez à jour vl-convert-python."
+        )
+    return max(same_major, key=lambda v: tuple(int(p) for p in v.split(".")))
+
+
+# --------------------------------------------------------------------------- bundle
+
+
+def vega_bundle_text() -> str:
+    """The Vega/Vega-Lite/vega-embed bundle as a script defining ``window.vegaEmbed``.
+
+    vl-convert's bundle declares top-level constants that clash with Sphinx's
+    own scripts, so it is wrapped in a function scope; its snippet assigns
+    ``vegaEmbed``, ``vega`` and ``vegaLite`` to ``window``.
+    """
+    import vl_convert as vlc
+
+    bundle = vlc.javascript_bundle(vl_version=vegalite_version())
+    return f"{bundle_header()}(function () {{\n{bundle}\n}})();\n"
+
+
+def bundle_header() -> str:
+    """First line of the bundle, naming the versions it was assembled from."""
+    import vl_convert as vlc
+
+    return (f"/* Vega, Vega-Lite {vegalite_version()} et vega-embed, "
+            f"assemblés par vl-convert {vlc.__version__} pour tradebook. */\n")
+
+
+def write_vega_bundle(static_dir: Path) -> Path:
+    """Write the bundle into ``static_dir`` (atomically), unless the file there was
+    assembled from the same versions (assembling it takes seconds)."""
+    static_dir = Path(static_dir)
+    static_dir.mkdir(parents=True, exist_ok=True)
+    target = static_dir / BUNDLE_NAME
+    if target.is_file():
+        with open(target, encoding="utf-8") as fh:
+            if fh.readline() == bundle_header().rstrip("\n") + "\n" and target.stat().st_size > 1000:
+                return target
+    text = vega_bundle_text()
+    if target.is_file() and target.read_text(encoding="utf-8") == text:
+        return target
+    write_text_atomic(target, text)
+    return target
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# --------------------------------------------------------------------------- renderers
+
+
+def compact_json(value: Any) -> str:
+    """JSON without spaces, safe inside a ``<script>`` element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def chart_id(spec: dict) -> str:
+    """A page-unique element id for one chart."""
+    digest = hashlib.sha1(compact_json(spec).encode("utf-8")).hexdigest()[:10]
+    return f"tb-chart-{digest}-{next(_chart_counter)}"
+
+
+def embed_options() -> dict[str, Any]:
+    """The vega-embed options of every chart of the book."""
+    return {"renderer": "svg", "actions": EMBED_ACTIONS, "i18n": EMBED_I18N,
+            "formatLocale": VEGA_FORMAT_LOCALE}
+
+
+def chart_label(spec: dict) -> str:
+    """Accessible name of a chart: its title, else « Graphique »."""
+    title = spec.get("title") or spec.get("description") or "Graphique"
+    if isinstance(title, dict):
+        title = title.get("text", "Graphique")
+    if isinstance(title, list):
+        title = " ".join(str(t) for t in title)
+    return str(title).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def chart_html(spec: dict) -> str:
+    """HTML drawing ``spec`` (inlined in the page) with the global ``vegaEmbed``."""
+    return embed_html(chart_id(spec), chart_label(spec), compact_json(spec))
+
+
+def shared_chart_html(spec: dict, name: str, folder: Path, url: str) -> str:
+    """HTML drawing a chart shared by many pages (a region's or France's).
+
+    The spec goes once into ``folder/<name>-<hash>.js`` (a script registering it
+    in ``window.tradebookSpecs``, which also works when the site is opened from
+    disk), and the page loads it from ``url`` (the folder's URL from the page).
+    Names carry a content hash, so a page never draws another run's data.
+    """
+    text = compact_json(spec)
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    file_name = f"{name}-{digest}.js"
+    target = Path(folder) / file_name
+    script = (f"window.tradebookSpecs = window.tradebookSpecs || {{}};\n"
+              f"window.tradebookSpecs[{json.dumps(file_name)}] = {text};\n")
+    if not target.is_file() or target.read_text(encoding="utf-8") != script:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(target, script)
+    source = f'<script src="{url.rstrip("/")}/{file_name}"></script>\n'
+    return source + embed_html(chart_id(spec), chart_label(spec),
+                               f"(window.tradebookSpecs || {{}})[{json.dumps(file_name)}]")
+
+
+def embed_html(element: str, aria: str, spec_js: str) -> str:
+    """The ``<div>`` and the script calling ``vegaEmbed`` on the JavaScript expression
+    ``spec_js`` once the page is loaded.
+
+    A failure shows a French message in place of the chart and logs the error
+    to the console (the browser test fails on console errors).
+    """
+    return (
+        f'<div id="{element}" class="tradebook-chart" role="figure" aria-label="{aria}"></div>\n'
+        "<script>(function () {\n"
+        f'  var id = "{element}";\n'
+        f"  var spec = {spec_js};\n"
+        f"  var opt = {compact_json(embed_options())};\n"
+        "  function draw() {\n"
+        "    if (!window.vegaEmbed || !spec) {\n"
+        "      document.getElementById(id).textContent = "
+        "\"Graphique indisponible : les fichiers Vega du site ne sont pas chargés.\";\n"
+        "      console.error(\"tradebook: vegaEmbed or spec missing for \" + id);\n"
+        "      return;\n"
+        "    }\n"
+        "    window.vegaEmbed(\"#\" + id, spec, opt).catch(function (err) {\n"
+        "      document.getElementById(id).textContent = \"Graphique indisponible : \" + err;\n"
+        "      console.error(err);\n"
+        "    });\n"
+        "  }\n"
+        "  if (document.readyState === \"loading\") {\n"
+        "    document.addEventListener(\"DOMContentLoaded\", draw);\n"
+        "  } else {\n"
+        "    draw();\n"
+        "  }\n"
+        "})();</script>"
+    )
+
+
+def chart_spec(chart: Any) -> dict:
+    """The Vega-Lite spec of a chart, theme applied, without schema validation.
+
+    The book renders hundreds of charts built by :mod:`tradebook.charts`, whose
+    own tests validate them; skipping validation here saves a third of the time.
+    """
+    return chart.to_dict(validate=False)
+
+
+def book_renderer(spec: dict, **kwargs: Any) -> dict[str, str]:
+    """Altair renderer of the book: offline HTML (Vega from the site's ``_static``)."""
+    return {"text/html": chart_html(spec)}
+
+
+def svg_renderer(spec: dict, **kwargs: Any) -> dict[str, str]:
+    """Altair renderer for print: SVG drawn by vl-convert, French locale."""
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(spec, vl_version=vegalite_version(),
+                              format_locale=dict(VEGA_FORMAT_LOCALE))
+    return {"image/svg+xml": svg}
+
+
+def png_renderer(spec: dict, **kwargs: Any) -> dict[str, str]:
+    """Altair renderer for print: PNG drawn by vl-convert (scale 2), French locale."""
+    import vl_convert as vlc
+
+    png = vlc.vegalite_to_png(spec, vl_version=vegalite_version(), scale=PNG_SCALE,
+                              format_locale=dict(VEGA_FORMAT_LOCALE))
+    return {"image/png": base64.b64encode(png).decode("ascii")}
+
+
+RENDERERS = {BOOK_MODE: book_renderer, "svg": svg_renderer, "png": png_renderer}
+
+
+def register_renderers() -> None:
+    """Register the three renderers with Altair (idempotent, none enabled)."""
+    import altair as alt
+
+    for mode, function in RENDERERS.items():
+        alt.renderers.register(RENDERER_NAMES[mode], function)
+
+
+def requested_mode() -> str | None:
+    """The rendering mode asked for by :data:`RENDERER_ENV` (``None`` when unset)."""
+    mode = os.environ.get(RENDERER_ENV, "").strip().lower()
+    if not mode:
+        return None
+    if mode not in RENDERERS:
+        raise ValueError(
+            f"{RENDERER_ENV}={mode!r} : valeur inconnue ; utilisez "
+            f"{', '.join(RENDERERS)} ou laissez la variable vide."
+        )
+    return mode
+
+
+def enable_from_env() -> str | None:
+    """Enable the renderer requested by the environment; leave Altair alone otherwise.
+
+    Returns the mode enabled, or ``None`` when Altair keeps its own renderer.
+    """
+    import altair as alt
+
+    mode = requested_mode()
+    if mode is None:
+        return None
+    register_renderers()
+    alt.renderers.enable(RENDERER_NAMES[mode])
+    return mode
