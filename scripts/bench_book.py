@@ -72,7 +72,7 @@ def baseline(layout: book.Layout, deps, prepared_dir: Path, annee: int,
     start = time.perf_counter()
     jb = Path(sys.executable).with_name("jupyter-book")
     subprocess.run([str(jb), "build", str(layout.source), "--path-output", str(layout.work),
-                    "--toc", str(layout.selection_toc)], check=True, cwd=paths.ROOT,
+                    "--config", str(layout.config), "--toc", str(layout.selection_toc)], check=True, cwd=paths.ROOT,
                    capture_output=True)
     return execution, time.perf_counter() - start
 

@@ -109,7 +109,7 @@ def toc_files(text: str) -> list[str]:
 
 
 def test_committed_toc_is_the_generated_one():
-    """Snapshot: book/_toc.yml is exactly what the runner generates for all pages."""
+    """Snapshot: the top-level _toc.yml is exactly what the runner generates for all pages."""
     generated = book.toc_yaml(nomenclatures.page_departements())
     assert book.DEFAULT_LAYOUT.toc.read_text(encoding="utf-8") == generated
 

@@ -64,13 +64,16 @@ HASHED_PACKAGES = ("altair", "vl-convert-python", "papermill", "nbclient", "pand
 class Layout:
     """Where a book's sources, executed pages, caches and published site live.
 
-    The default is the repository's (``book/``, ``.cache/book/``, ``_build/html``);
-    tests build elsewhere with :meth:`copy_sources`.
+    The default is the repository's: ``_config.yml`` and ``_toc.yml`` at the top
+    level, the Sphinx sources in ``book/`` (toc paths are relative to it), caches in
+    ``.cache/book/``, the site in ``_build/html``; tests build elsewhere with
+    :meth:`copy_sources`.
     """
 
     source: Path = paths.BOOK
     cache: Path = paths.ROOT / ".cache" / "book"
     published: Path = paths.ROOT / "_build" / "html"
+    top: Path = paths.ROOT
 
     @property
     def pages(self) -> Path:
@@ -79,12 +82,13 @@ class Layout:
 
     @property
     def config(self) -> Path:
-        return self.source / "_config.yml"
+        """Jupyter Book's configuration (top level, committed)."""
+        return self.top / "_config.yml"
 
     @property
     def toc(self) -> Path:
-        """The table of contents of the whole book (committed)."""
-        return self.source / "_toc.yml"
+        """The table of contents of the whole book (top level, generated, committed)."""
+        return self.top / "_toc.yml"
 
     @property
     def selection_toc(self) -> Path:
@@ -117,10 +121,11 @@ class Layout:
     def copy_sources(self, root: Path) -> "Layout":
         """A layout under ``root`` with a copy of this book's chapters, configuration and
         style sheet (not its pages, bundle or shared charts)."""
-        target = Layout(root / "book", root / "cache", root / "_build" / "html")
+        target = Layout(root / "book", root / "cache", root / "_build" / "html", root)
         target.static.mkdir(parents=True, exist_ok=True)
-        for name in (*[f"{c}.md" for c in CHAPTERS], "_config.yml"):
+        for name in (f"{c}.md" for c in CHAPTERS):
             shutil.copy2(self.source / name, target.source / name)
+        shutil.copy2(self.config, target.config)
         for path in self.static.glob("*.css"):
             shutil.copy2(path, target.static / path.name)
         return target
@@ -601,6 +606,7 @@ def toc_yaml(deps: Sequence[Departement]) -> str:
     selected = {d.code_dgddi for d in deps}
     lines = [
         "# Généré par `python -m tradebook book` depuis data/nomenclatures/ : ne pas modifier à la main.",
+        "# Les chemins sont relatifs à book/, le dossier des sources du livre.",
         "format: jb-book",
         f"root: {CHAPTERS[0]}",
         "parts:",
@@ -684,18 +690,19 @@ def write_if_changed(path: Path, text: str) -> bool:
 
 def build_command(layout: Layout, toc_path: Path, jobs: int) -> list[str]:
     """The command building the site (a child process: Sphinx forks its workers)."""
-    return [sys.executable, "-m", "tradebook.book", str(layout.source), str(toc_path),
-            str(layout.work), str(jobs)]
+    return [sys.executable, "-m", "tradebook.book", str(layout.source), str(layout.config),
+            str(toc_path), str(layout.work), str(jobs)]
 
 
-def sphinx_build(source: Path, toc_path: Path, work: Path, jobs: int) -> int:
-    """Jupyter Book 1's build (``jupyter-book build book --toc TOC -W -n --keep-going``),
+def sphinx_build(source: Path, config: Path, toc_path: Path, work: Path, jobs: int) -> int:
+    """Jupyter Book 1's build (``jupyter-book build book --config _config.yml --toc _toc.yml
+    -W -n --keep-going``),
     through its Python API so that Sphinx can use ``jobs`` processes."""
     from jupyter_book.sphinx import build_sphinx
 
     result = build_sphinx(
         str(source), str(work / "_build" / "html"), noconfig=True,
-        path_config=str(source / "_config.yml"),
+        path_config=str(config),
         confoverrides={"external_toc_path": str(toc_path), "nitpicky": True,
                        "latex_individualpages": False},
         builder="html", warningiserror=True, keep_going=True, jobs=jobs, quiet=True,
@@ -709,7 +716,7 @@ def site_key(layout: Layout, toc: str, jobs: Sequence[PageJob], index: str) -> s
                *[p for p in layout.static.rglob("*") if p.is_file()],
                *[j.output for j in jobs]]
     payload = json.dumps({
-        "sources": sha256_files([p for p in sources if p.is_file()], layout.source),
+        "sources": sha256_files([p for p in sources if p.is_file()], layout.top),
         "toc": toc, "index": index,
         "jupyter-book": metadata.version("jupyter-book"),
     }, sort_keys=True)
@@ -862,4 +869,4 @@ def run(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":  # the site build child process (see build_command)
     sys.exit(sphinx_build(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]),
-                          int(sys.argv[4])))
+                          Path(sys.argv[4]), int(sys.argv[5])))
