@@ -414,3 +414,15 @@ def test_execution_errors_are_described_in_french():
     assert book.execution_error(CellTimeoutError("x"), 300) == (
         "délai dépassé : la page a pris plus de 300 s")
     assert "noyau Python s'est arrêté" in book.execution_error(DeadKernelError("mort"), 300)
+
+
+def test_publishing_a_smaller_book_drops_pages_of_earlier_builds(tmp_path):
+    """Sphinx keeps old HTML in its work folder: a 2-page book must not publish a third."""
+    built, target = tmp_path / "built", tmp_path / "_build" / "html"
+    (built / "departements").mkdir(parents=True)
+    for name in ("index.html", "61.html", "14.html", "75.html"):
+        (built / "departements" / name).write_text(name)
+    (built / "index.html").write_text("accueil")
+    book.publish(built, "cle", target, ["61", "14"])
+    assert sorted(p.name for p in (target / "departements").iterdir()) == [
+        "14.html", "61.html", "index.html"]

@@ -744,12 +744,32 @@ def build_site(layout: Layout, toc_path: Path, jobs: int) -> Path:
     return layout.work / "_build" / "html"
 
 
-def publish(built: Path, key: str, target: Path) -> None:
-    """Copy the built site next to ``target`` and swap folders (never a half site)."""
+def drop_unlisted_pages(site: Path, codes: Iterable[str]) -> list[str]:
+    """Remove département pages left in ``site`` by earlier, larger builds.
+
+    Sphinx's persistent output keeps the HTML of pages no longer in the table of
+    contents; publishing them would show stale figures. Returns the removed names.
+    """
+    keep = {f"{code}.html" for code in codes} | {"index.html"}
+    removed = []
+    for page in sorted((site / "departements").glob("*.html")):
+        if page.name not in keep:
+            page.unlink()
+            removed.append(page.name)
+    return removed
+
+
+def publish(built: Path, key: str, target: Path, codes: Iterable[str] | None = None) -> None:
+    """Copy the built site next to ``target`` and swap folders (never a half site).
+
+    With ``codes``, only those département pages are published.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".html-nouveau-"))
     try:
         shutil.copytree(built, staging, dirs_exist_ok=True)
+        if codes is not None:
+            drop_unlisted_pages(staging, codes)
         (staging / ".buildinfo").unlink(missing_ok=True)
         (staging / SITE_MARKER).write_text(json.dumps({"cle": key}), encoding="utf-8")
         old = None
@@ -837,7 +857,7 @@ def build_book(deps: Sequence[Departement], prepared, *, workers: int, timeout: 
         summary.site = "inchangé"
     else:
         built = build_site(layout, toc_path, workers)
-        publish(built, key, layout.published)
+        publish(built, key, layout.published, [d.code for d in deps])
         summary.site = "construit"
     summary.timings["site"] = time.monotonic() - clock
     return summary
