@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import squarify
 import vl_convert as vlc
@@ -144,20 +145,115 @@ def _framed(body: alt.TopLevelMixin, ctx: ChartContext, title: str | list[str],
     lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
     heading = title if isinstance(title, str) else " — ".join(title)
     summary = " ".join([f"{heading}.", *[f"{line}." for line in lines], description]).strip()
-    return alt.vconcat(body.properties(title=_source_title(ctx)), spacing=0,
-                       title=_title(title, subtitle), description=summary)
+    body = body.copy(deep=False)  # what .properties() does, without re-validating
+    body.title = _source_title(ctx)
+    return alt.VConcatChart(vconcat=[body], spacing=0, title=_title(title, subtitle),
+                            description=summary)
 
 
-def _pixel_scale(extent: float, reverse: bool = False) -> alt.Scale:
+class SharedData(alt.InlineData):
+    """Inline rows shared, not deep-copied, by the copies Altair makes of a chart.
+
+    Altair deep-copies every sub-chart when layering and concatenating; rows
+    given as a DataFrame escape the copy but are converted to JSON values again
+    for each layer at ``to_dict`` time. Converted once and never mutated, the
+    rows can be shared: the serialised spec is the same (one named dataset per
+    distinct table), without the repeated conversions and copies. Specs from
+    ``to_dict`` hold these very rows in their ``datasets``: do not mutate them.
+    """
+
+    _class_is_valid_at_instantiation = False  # rows already converted; checking them is slow
+
+    def __deepcopy__(self, memo: Any = None) -> "SharedData":
+        """The object itself: its values are never mutated."""
+        return self
+
+
+def _plain_records(frame: pd.DataFrame) -> list[dict] | None:
+    """The rows of ``frame`` as Altair's sanitiser would give them, read directly when
+    there is nothing to sanitise (string, boolean, integer or finite float columns
+    named by strings, no missing value); ``None`` otherwise."""
+    for name, column in frame.items():
+        kind = column.dtype.kind
+        plain = isinstance(column.dtype, pd.StringDtype) or kind in "biu" or (
+            kind == "f" and bool(np.isfinite(column.to_numpy()).all()))
+        if not isinstance(name, str) or not plain or column.isna().any():
+            return None
+    return frame.to_dict(orient="records")
+
+
+def _data(frame: pd.DataFrame) -> SharedData | dict:
+    """``frame`` converted once by the active Altair data transformer (as ``to_dict``
+    would for each layer), shared by reference when it yields inline values.
+
+    Frames with nothing to sanitise go to the transformer as ready-made rows,
+    which it passes through (the row limit still applies); that is several times
+    faster than Altair's column-by-column sanitiser, for the same values.
+    """
+    records = _plain_records(frame)
+    converted = alt.data_transformers.get()(frame if records is None else {"values": records})
+    if isinstance(converted, dict) and set(converted) == {"values"}:
+        return SharedData(values=converted["values"])
+    return converted
+
+
+def _layered(layers: list[alt.Chart], width: float, height: float) -> alt.LayerChart:
+    """The layers drawn in one ``width`` x ``height`` panel."""
+    return alt.LayerChart(layer=layers, width=width, height=height)
+
+
+# Layers are built from plain Vega-Lite dicts (keys in the order Altair writes
+# them): Altair deep-copies every layer several times while layering and
+# concatenating, and a schema object carries all its unset properties (a mark
+# definition has about a hundred), so plain dicts make building several times
+# faster for the same spec. The tests validate every chart against the schema.
+
+
+def _unit(data: Any, mark: dict, encoding: dict[str, Any], **props: Any) -> alt.Chart:
+    """One layer: ``data`` drawn with ``mark`` and ``encoding`` (channel -> dict);
+    ``props`` are other chart properties (name, transform, width...)."""
+    return alt.Chart(data, mark=mark, encoding=alt.FacetedEncoding(**encoding), **props)
+
+
+def _mark(kind: str, **props: Any) -> dict:
+    """Mark definition of type ``kind``."""
+    return {"type": kind, **dict(sorted(props.items()))}
+
+
+def _field(field: str, kind: str | None = "nominal", **props: Any) -> dict:
+    """Channel definition of ``field`` (``kind``: its Vega-Lite type, None for x2/y2)."""
+    spec = {"field": field, **props} if kind is None else {"field": field, "type": kind, **props}
+    return dict(sorted(spec.items()))
+
+
+def _expr(expression: str) -> dict:
+    """A Vega expression, as mark properties take it."""
+    return {"expr": expression}
+
+
+def _tooltips(fields: list[tuple[str, str]]) -> list[dict]:
+    """Nominal tooltip channels from (field, title) pairs."""
+    return [_field(field, title=title) for field, title in fields]
+
+
+def _pixel_scale(extent: float, reverse: bool = False) -> dict:
     """Identity scale for coordinates already computed in pixels."""
-    return alt.Scale(domain=[0, extent], nice=False, zero=False, reverse=reverse)
+    return {"domain": [0, extent], "nice": False, "reverse": reverse, "zero": False}
+
+
+def _pixel_position(field: str, extent: float, reverse: bool = False) -> dict:
+    """Quantitative position channel of ``field`` on the pixel scale, without axis
+    (``reverse`` for y: pixels run top down)."""
+    return _field(field, "quantitative", scale=_pixel_scale(extent, reverse), axis=None)
 
 
 def _empty(ctx: ChartContext, title: str | list[str], message: str) -> alt.VConcatChart:
     """A framed chart that only says there is nothing to draw."""
-    body = alt.Chart(pd.DataFrame({"message": [message]})).mark_text(
-        align="left", baseline="middle", color=style.MUTED, fontSize=style.LABEL_SIZE,
-    ).encode(text="message:N", x=alt.value(0), y=alt.value(20)).properties(width=560, height=40)
+    body = _unit(_data(pd.DataFrame({"message": [message]})),
+                 _mark("text", align="left", baseline="middle", color=style.MUTED,
+                       fontSize=style.LABEL_SIZE),
+                 {"text": _field("message"), "x": {"value": 0}, "y": {"value": 20}},
+                 width=560, height=40)
     return _framed(body, ctx, title, message)
 
 
@@ -218,48 +314,47 @@ def partners_chart(partners: pd.DataFrame, ctx: ChartContext) -> alt.VConcatChar
     order = list(dict.fromkeys(data["etiquette"]))
     extent = max(float(data["valeur"].abs().max()), 1e-9) * PARTNER_LABEL_ROOM
     height = PARTNER_ROW * len(order)
-    y = alt.Y("etiquette:N", sort=order, title=None,
-              axis=alt.Axis(ticks=False, domain=False, labelPadding=8, labelLimit=150,
-                            labelFontSize=style.LABEL_SIZE))
-    x = alt.X("valeur:Q", scale=alt.Scale(domain=[-extent, extent], nice=False), axis=None)
-    tooltip = [
-        alt.Tooltip("libelle:N", title="Pays"),
-        alt.Tooltip("importations_txt:N", title="Importations"),
-        alt.Tooltip("exportations_txt:N", title="Exportations"),
-        alt.Tooltip("solde_txt:N", title="Solde (exportations − importations)"),
-    ]
-    base = alt.Chart(data)
-    bars = base.mark_bar(height={"band": 0.68}).encode(
-        x=x, y=y, tooltip=tooltip,
-        color=alt.Color("flux:N", legend=None, scale=alt.Scale(
-            domain=["Importations", "Exportations"], range=[style.IMPORTS, style.EXPORTS])),
-    )
+    y = _field("etiquette", sort=order, title=None,
+               axis={"domain": False, "labelFontSize": style.LABEL_SIZE, "labelLimit": 150,
+                     "labelPadding": 8, "ticks": False})
+    x_scale = {"domain": [-extent, extent], "nice": False}
+    x = _field("valeur", "quantitative", scale=x_scale, axis=None)
+    header_x = _field("x", "quantitative", scale=x_scale, axis=None)
+    balance_x = {"value": PARTNER_PLOT_WIDTH + BALANCE_OFFSET}
+    tooltip = _tooltips([("libelle", "Pays"), ("importations_txt", "Importations"),
+                         ("exportations_txt", "Exportations"),
+                         ("solde_txt", "Solde (exportations − importations)")])
+    rows = _data(data)
+    bars = _unit(rows, _mark("bar", height={"band": 0.68}), {
+        "color": _field("flux", legend=None, scale={
+            "domain": ["Importations", "Exportations"], "range": [style.IMPORTS, style.EXPORTS]}),
+        "tooltip": tooltip, "x": x, "y": y}, name="barres")
     is_import = "datum.flux == 'Importations'"
-    values = base.mark_text(
-        align=alt.ExprRef(f"{is_import} ? 'right' : 'left'"),
-        dx=alt.ExprRef(f"{is_import} ? -3 : 3"),
-        baseline="middle", fontSize=style.SMALL_SIZE, color=style.TEXT,
-    ).encode(x=x, y=y, text="valeur_txt:N", tooltip=tooltip)
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=style.MUTED, strokeWidth=1).encode(
-        x=alt.X("x:Q", scale=alt.Scale(domain=[-extent, extent], nice=False), axis=None))
-    balance = base.transform_filter("datum.flux == 'Exportations'").mark_text(
-        align="left", baseline="middle", fontWeight="bold", fontSize=style.LABEL_SIZE,
-    ).encode(x=alt.value(PARTNER_PLOT_WIDTH + BALANCE_OFFSET), y=y, text="solde_txt:N",
-             color=alt.Color("couleur_solde:N", scale=None), tooltip=tooltip)
+    values = _unit(rows, _mark(
+        "text", align=_expr(f"{is_import} ? 'right' : 'left'"), baseline="middle",
+        color=style.TEXT, dx=_expr(f"{is_import} ? -3 : 3"), fontSize=style.SMALL_SIZE,
+    ), {"text": _field("valeur_txt"), "tooltip": tooltip, "x": x, "y": y}, name="valeurs")
+    zero = _unit(_data(pd.DataFrame({"x": [0]})),
+                 _mark("rule", color=style.MUTED, strokeWidth=1), {"x": header_x})
+    balance = _unit(rows, _mark("text", align="left", baseline="middle", fontSize=style.LABEL_SIZE,
+                                fontWeight="bold"),
+                    {"color": _field("couleur_solde", scale=None), "text": _field("solde_txt"),
+                     "tooltip": tooltip, "x": balance_x, "y": y},
+                    name="soldes", transform=[{"filter": "datum.flux == 'Exportations'"}])
     headers = pd.DataFrame({
         "texte": [f"Importations ({unit})", f"Exportations ({unit})"],
         "x": [-extent / 2, extent / 2], "couleur": [style.IMPORTS, style.EXPORTS],
     })
-    flux_headers = alt.Chart(headers).mark_text(
-        baseline="bottom", fontWeight="bold", fontSize=style.LABEL_SIZE, dy=-6,
-    ).encode(x=alt.X("x:Q", scale=alt.Scale(domain=[-extent, extent], nice=False), axis=None),
-             y=alt.value(0), text="texte:N", color=alt.Color("couleur:N", scale=None))
-    balance_header = alt.Chart(pd.DataFrame({"texte": ["Solde"]})).mark_text(
-        align="left", baseline="bottom", fontWeight="bold", fontSize=style.LABEL_SIZE, dy=-6,
-    ).encode(x=alt.value(PARTNER_PLOT_WIDTH + BALANCE_OFFSET), y=alt.value(0), text="texte:N")
-    body = alt.layer(bars.properties(name="barres"), zero, values.properties(name="valeurs"),
-                     balance.properties(name="soldes"), flux_headers, balance_header).properties(
-        width=PARTNER_PLOT_WIDTH, height=height)
+    header_mark = {"baseline": "bottom", "dy": -6, "fontSize": style.LABEL_SIZE,
+                   "fontWeight": "bold"}
+    flux_headers = _unit(_data(headers), _mark("text", **header_mark), {
+        "color": _field("couleur", scale=None), "text": _field("texte"), "x": header_x,
+        "y": {"value": 0}})
+    balance_header = _unit(_data(pd.DataFrame({"texte": ["Solde"]})),
+                           _mark("text", align="left", **header_mark),
+                           {"text": _field("texte"), "x": balance_x, "y": {"value": 0}})
+    body = _layered([bars, zero, values, balance, flux_headers, balance_header],
+                    PARTNER_PLOT_WIDTH, height)
     totals = partners[["importations", "exportations", "solde"]].sum()
     subtitle = [f"{len(partners)} pays, les 5 premiers clients et les 5 premiers fournisseurs :",
                 f"{format_eur(totals['exportations'])} d'exportations, "
@@ -368,6 +463,18 @@ def treemap_rows(products: pd.DataFrame, flux: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _tile_text(rows: Any, name: str, field: str, y_field: str, tooltip: list[dict],
+               **mark_props: Any) -> alt.Chart:
+    """Text layer of the treemap: ``field`` at (tx, ``y_field``) where it is not empty."""
+    mark = _mark("text", align="left", baseline="top", fontSize=style.SMALL_SIZE,
+                 lineBreak="\n", lineHeight=LINE, **mark_props)
+    return _unit(rows, mark, {
+        "color": _field("couleur_texte", scale=None), "text": _field(field), "tooltip": tooltip,
+        "x": _pixel_position("tx", TREEMAP_WIDTH),
+        "y": _pixel_position(y_field, TREEMAP_HEIGHT, reverse=True),
+    }, name=name, transform=[{"filter": f"datum.{field} != ''"}])
+
+
 def treemap_chart(products: pd.DataFrame, flux: str, ctx: ChartContext,
                   solde: float | None = None) -> alt.VConcatChart:
     """Treemap of the products of one flux, area proportional to value."""
@@ -382,30 +489,17 @@ def treemap_chart(products: pd.DataFrame, flux: str, ctx: ChartContext,
     data = treemap_rows(products, flux)
     subtitle.append(f"{len(products)} produits ; la surface de chaque rectangle est "
                     f"proportionnelle à sa valeur")
-    x = alt.X("x:Q", scale=_pixel_scale(TREEMAP_WIDTH), axis=None)
-    y = alt.Y("y:Q", scale=_pixel_scale(TREEMAP_HEIGHT, reverse=True), axis=None)
-    tooltip = [
-        alt.Tooltip("libelle:N", title="Produit"), alt.Tooltip("code:N", title="Code"),
-        alt.Tooltip("valeur_txt:N", title="Valeur"),
-        alt.Tooltip("part_txt:N", title=words["share"]),
-    ]
-    base = alt.Chart(data)
-    tiles = base.mark_rect(stroke="white", strokeWidth=1.5).encode(
-        x=x, x2="x2:Q", y=y, y2="y2:Q", color=alt.Color("couleur:N", scale=None), tooltip=tooltip)
-    text_x = alt.X("tx:Q", scale=_pixel_scale(TREEMAP_WIDTH), axis=None)
-    names = base.transform_filter("datum.nom != ''").mark_text(
-        align="left", baseline="top", lineBreak="\n", lineHeight=LINE, fontWeight="bold",
-        fontSize=style.SMALL_SIZE,
-    ).encode(x=text_x, y=alt.Y("ty:Q", scale=_pixel_scale(TREEMAP_HEIGHT, reverse=True), axis=None),
-             text="nom:N", color=alt.Color("couleur_texte:N", scale=None), tooltip=tooltip)
-    figures = base.transform_filter("datum.chiffres != ''").mark_text(
-        align="left", baseline="top", lineBreak="\n", lineHeight=LINE, fontSize=style.SMALL_SIZE,
-    ).encode(x=text_x, y=alt.Y("ty_chiffres:Q", scale=_pixel_scale(TREEMAP_HEIGHT, reverse=True),
-                                axis=None),
-             text="chiffres:N", color=alt.Color("couleur_texte:N", scale=None), tooltip=tooltip)
-    body = alt.layer(tiles.properties(name="tuiles"), names.properties(name="noms"),
-                     figures.properties(name="chiffres")).properties(
-        width=TREEMAP_WIDTH, height=TREEMAP_HEIGHT)
+    tooltip = _tooltips([("libelle", "Produit"), ("code", "Code"), ("valeur_txt", "Valeur"),
+                         ("part_txt", words["share"])])
+    rows = _data(data)
+    tiles = _unit(rows, _mark("rect", stroke="white", strokeWidth=1.5), {
+        "color": _field("couleur", scale=None), "tooltip": tooltip,
+        "x": _pixel_position("x", TREEMAP_WIDTH), "x2": _field("x2", None),
+        "y": _pixel_position("y", TREEMAP_HEIGHT, reverse=True), "y2": _field("y2", None),
+    }, name="tuiles")
+    names = _tile_text(rows, "noms", "nom", "ty", tooltip, fontWeight="bold")
+    figures = _tile_text(rows, "chiffres", "chiffres", "ty_chiffres", tooltip)
+    body = _layered([tiles, names, figures], TREEMAP_WIDTH, TREEMAP_HEIGHT)
     top = products.iloc[0]
     description = (f"Carte proportionnelle (treemap) des produits {words['adj']} ; le premier est "
                    f"{top['libelle']} ({format_eur(top['valeur'])}, "
@@ -547,27 +641,26 @@ def _link_geometry(records: list[dict], left: list[dict], right: list[dict],
     return links
 
 
-def _bands(links: alt.Chart, color: str, opacity: float) -> alt.Chart:
-    """Smooth S-shaped bands generated in Vega-Lite from the 4 end coordinates:
-    x runs linearly from the left nodes to the right ones, y follows a smoothstep."""
+def _bands(links: Any, name: str, keep: str, color: str, opacity: float) -> alt.Chart:
+    """Smooth S-shaped bands of the links where ``keep`` holds, generated in Vega-Lite
+    from the 4 end coordinates: x runs linearly from the left nodes to the right
+    ones, y follows a smoothstep."""
     x0, x1 = LABEL_AREA + NODE_WIDTH, SANKEY_WIDTH - LABEL_AREA - NODE_WIDTH
-    return links.transform_calculate(
-        step=f"sequence(0, {BAND_STEPS + 1})",
-    ).transform_flatten(["step"]).transform_calculate(
-        t=f"datum.step / {BAND_STEPS}",
-    ).transform_calculate(
-        s="datum.t * datum.t * (3 - 2 * datum.t)",
-        bx=f"{x0} + datum.t * {x1 - x0}",
-    ).transform_calculate(
-        by0="datum.ya0 + datum.s * (datum.ya1 - datum.ya0)",
-        by1="datum.yb0 + datum.s * (datum.yb1 - datum.yb0)",
-    ).mark_area(orient="vertical", color=color, opacity=opacity).encode(
-        x=alt.X("bx:Q", scale=_pixel_scale(SANKEY_WIDTH), axis=None),
-        y=alt.Y("by0:Q", scale=_pixel_scale(SANKEY_HEIGHT, reverse=True), axis=None),
-        y2="by1:Q", detail="lien:N",
-        tooltip=[alt.Tooltip("lien:N", title="Flux"), alt.Tooltip("valeur_txt:N", title="Valeur"),
-                 alt.Tooltip("part_txt:N", title="Part du total")],
-    )
+    calculate = [
+        ("step", f"sequence(0, {BAND_STEPS + 1})"), ("t", f"datum.step / {BAND_STEPS}"),
+        ("s", "datum.t * datum.t * (3 - 2 * datum.t)"), ("bx", f"{x0} + datum.t * {x1 - x0}"),
+        ("by0", "datum.ya0 + datum.s * (datum.ya1 - datum.ya0)"),
+        ("by1", "datum.yb0 + datum.s * (datum.yb1 - datum.yb0)"),
+    ]
+    steps = [{"calculate": expression, "as": field} for field, expression in calculate]
+    transform = [{"filter": keep}, steps[0], {"flatten": ["step"]}, *steps[1:]]
+    return _unit(links, _mark("area", color=color, opacity=opacity, orient="vertical"), {
+        "detail": _field("lien"),
+        "tooltip": _tooltips([("lien", "Flux"), ("valeur_txt", "Valeur"),
+                              ("part_txt", "Part du total")]),
+        "x": _pixel_position("bx", SANKEY_WIDTH),
+        "y": _pixel_position("by0", SANKEY_HEIGHT, reverse=True), "y2": _field("by1", None),
+    }, name=name, transform=transform)
 
 
 SANKEY_WORDS = {
@@ -593,36 +686,34 @@ def sankey_chart(flows: pd.DataFrame, flux: str, ctx: ChartContext,
     subtitle = [f"{words['total']} : {format_eur(total)}, {words['reading']}"]
     if n_red:
         subtitle.append(f"En rouge, les {n_red} principaux flux entre {words['pair']} nommés")
-    px = _pixel_scale(SANKEY_WIDTH)
-    py = _pixel_scale(SANKEY_HEIGHT, reverse=True)
-    link_data = alt.Chart(links[["lien", "valeur_txt", "part_txt", "rouge",
-                                 "ya0", "ya1", "yb0", "yb1"]])
-    grey = _bands(link_data.transform_filter("!datum.rouge"), style.GREY_LINK, 0.45)
-    red = _bands(link_data.transform_filter("datum.rouge"), style.RED_LINK, 0.75)
-    node_base = alt.Chart(nodes[["cote", "libelle", "valeur_txt", "part_txt", "etiquette",
-                                 "x0", "x1", "y0", "y1", "tx", "ty", "couleur"]])
-    node_tooltip = [alt.Tooltip("libelle:N", title="Nom"),
-                    alt.Tooltip("valeur_txt:N", title="Valeur"),
-                    alt.Tooltip("part_txt:N", title="Part du total")]
-    bars = node_base.mark_rect().encode(
-        x=alt.X("x0:Q", scale=px, axis=None), x2="x1:Q",
-        y=alt.Y("y0:Q", scale=py, axis=None), y2="y1:Q",
-        color=alt.Color("couleur:N", scale=None), tooltip=node_tooltip)
-    align = alt.ExprRef("datum.cote == 'gauche' ? 'right' : 'left'")
-    labels = node_base.mark_text(
-        align=align, baseline="top", lineBreak="\n", lineHeight=LINE, fontSize=style.SMALL_SIZE,
-    ).encode(x=alt.X("tx:Q", scale=px, axis=None), y=alt.Y("ty:Q", scale=py, axis=None),
-             text="etiquette:N", tooltip=node_tooltip)
+    links_data = _data(links[["lien", "valeur_txt", "part_txt", "rouge",
+                              "ya0", "ya1", "yb0", "yb1"]])
+    grey = _bands(links_data, "liens_gris", "!datum.rouge", style.GREY_LINK, 0.45)
+    red = _bands(links_data, "liens_rouges", "datum.rouge", style.RED_LINK, 0.75)
+    nodes_data = _data(nodes[["cote", "libelle", "valeur_txt", "part_txt", "etiquette",
+                              "x0", "x1", "y0", "y1", "tx", "ty", "couleur"]])
+    node_tooltip = _tooltips([("libelle", "Nom"), ("valeur_txt", "Valeur"),
+                              ("part_txt", "Part du total")])
+    bars = _unit(nodes_data, _mark("rect"), {
+        "color": _field("couleur", scale=None), "tooltip": node_tooltip,
+        "x": _pixel_position("x0", SANKEY_WIDTH), "x2": _field("x1", None),
+        "y": _pixel_position("y0", SANKEY_HEIGHT, reverse=True), "y2": _field("y1", None),
+    }, name="noeuds")
+    align = _expr("datum.cote == 'gauche' ? 'right' : 'left'")
+    labels = _unit(nodes_data, _mark("text", align=align, baseline="top", fontSize=style.SMALL_SIZE,
+                                     lineBreak="\n", lineHeight=LINE), {
+        "text": _field("etiquette"), "tooltip": node_tooltip,
+        "x": _pixel_position("tx", SANKEY_WIDTH),
+        "y": _pixel_position("ty", SANKEY_HEIGHT, reverse=True),
+    }, name="etiquettes")
     (_, left_head), (_, right_head) = SANKEY_SIDES[flux]
     heads = pd.DataFrame({"texte": [left_head, right_head], "cote": ["gauche", "droite"],
                           "x": [LABEL_AREA + NODE_WIDTH, SANKEY_WIDTH - LABEL_AREA - NODE_WIDTH]})
-    head_marks = alt.Chart(heads).mark_text(
-        align=align, baseline="top", fontWeight="bold", fontSize=style.LABEL_SIZE,
-    ).encode(x=alt.X("x:Q", scale=px, axis=None), y=alt.value(0), text="texte:N")
-    body = alt.layer(grey.properties(name="liens_gris"), red.properties(name="liens_rouges"),
-                     bars.properties(name="noeuds"), labels.properties(name="etiquettes"),
-                     head_marks).properties(
-        width=SANKEY_WIDTH, height=SANKEY_HEIGHT)
+    head_marks = _unit(_data(heads), _mark("text", align=align, baseline="top",
+                                           fontSize=style.LABEL_SIZE, fontWeight="bold"),
+                       {"text": _field("texte"), "x": _pixel_position("x", SANKEY_WIDTH),
+                        "y": {"value": 0}})
+    body = _layered([grey, red, bars, labels, head_marks], SANKEY_WIDTH, SANKEY_HEIGHT)
     description = (f"Diagramme de Sankey {words['reading']} : {len(links)} liens dont l'épaisseur "
                    "est proportionnelle à la valeur. Le tableau associé donne chaque lien.")
     return _framed(body, ctx, title, subtitle, description)
@@ -631,21 +722,28 @@ def sankey_chart(flows: pd.DataFrame, flux: str, ctx: ChartContext,
 # --------------------------------------------------------------------------- fiche
 
 
+CHART_KEYS = ("partenaires", "produits_importations", "produits_exportations",
+              "flux_exportations", "flux_importations")
+
+
+def fiche_chart(fiche: Any, key: str, ctx: ChartContext | None = None) -> alt.VConcatChart:
+    """One chart of a fiche, by its key in :data:`CHART_KEYS`."""
+    if key not in CHART_KEYS:
+        raise ValueError(f"graphique inconnu : {key!r} (attendu : {', '.join(CHART_KEYS)})")
+    ctx = ctx or context_of(fiche)
+    totals = fiche.totaux
+    if key == "partenaires":
+        return partners_chart(fiche.partenaires, ctx)
+    kind, flux = key.split("_", 1)
+    if kind == "produits":
+        return treemap_chart(fiche.produits[flux], flux, ctx, solde=totals.solde)
+    return sankey_chart(fiche.flux[flux], flux, ctx, getattr(totals, flux))
+
+
 def fiche_charts(fiche: Any) -> dict[str, alt.VConcatChart]:
     """Every chart of a fiche, keyed as the tables of :func:`tradebook.tables.fiche_tables`."""
     ctx = context_of(fiche)
-    totals = fiche.totaux
-    return {
-        "partenaires": partners_chart(fiche.partenaires, ctx),
-        "produits_importations": treemap_chart(fiche.produits["importations"], "importations",
-                                               ctx, solde=totals.solde),
-        "produits_exportations": treemap_chart(fiche.produits["exportations"], "exportations",
-                                               ctx, solde=totals.solde),
-        "flux_exportations": sankey_chart(fiche.flux["exportations"], "exportations", ctx,
-                                          totals.exportations),
-        "flux_importations": sankey_chart(fiche.flux["importations"], "importations", ctx,
-                                          totals.importations),
-    }
+    return {key: fiche_chart(fiche, key, ctx) for key in CHART_KEYS}
 
 
 def _write_atomically(path: Path, payload: bytes) -> None:

@@ -151,9 +151,11 @@ def compact_json(value: Any) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
-def chart_id(spec: dict) -> str:
-    """A page-unique element id for one chart."""
-    digest = hashlib.sha1(compact_json(spec).encode("utf-8")).hexdigest()[:10]
+def chart_id(spec: dict, text: str | None = None) -> str:
+    """A page-unique element id for one chart (``text``: its :func:`compact_json`,
+    when already computed)."""
+    text = compact_json(spec) if text is None else text
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
     return f"tb-chart-{digest}-{next(_chart_counter)}"
 
 
@@ -175,7 +177,8 @@ def chart_label(spec: dict) -> str:
 
 def chart_html(spec: dict) -> str:
     """HTML drawing ``spec`` (inlined in the page) with the global ``vegaEmbed``."""
-    return embed_html(chart_id(spec), chart_label(spec), compact_json(spec))
+    text = compact_json(spec)
+    return embed_html(chart_id(spec, text), chart_label(spec), text)
 
 
 def shared_chart_html(spec: dict, name: str, folder: Path, url: str) -> str:
@@ -196,7 +199,7 @@ def shared_chart_html(spec: dict, name: str, folder: Path, url: str) -> str:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(target, script)
     source = f'<script src="{url.rstrip("/")}/{file_name}"></script>\n'
-    return source + embed_html(chart_id(spec), chart_label(spec),
+    return source + embed_html(chart_id(spec, text), chart_label(spec),
                                f"(window.tradebookSpecs || {{}})[{json.dumps(file_name)}]")
 
 

@@ -84,12 +84,7 @@ def _zone_chart(data: DataKey, zone: Zone, key: str):
     Sankey diagrams are compared, so only what is asked for is built)."""
     from tradebook import charts
 
-    fiche = _zone_fiche(data, zone)
-    if key.startswith("flux_"):
-        flux = key.removeprefix("flux_")
-        return charts.sankey_chart(fiche.flux[flux], flux, charts.context_of(fiche),
-                                   getattr(fiche.totaux, flux))
-    return charts.fiche_charts(fiche)[key]
+    return charts.fiche_chart(_zone_fiche(data, zone), key)
 
 
 @lru_cache(maxsize=256)
