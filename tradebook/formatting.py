@@ -10,9 +10,11 @@ comma, no-break space (U+00A0) before a unit or ``%``, real minus sign (U+2212).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Iterable
 
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 
 LOCALE = "fr_FR"
 NNBSP = "\u202f"  # thousands separator
@@ -62,9 +64,20 @@ def format_number(value: float | Decimal, decimals: int = 1) -> str:
     rounded = number.quantize(quantum, rounding="ROUND_HALF_UP")
     if rounded == 0:
         rounded = abs(rounded)
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    text = format_decimal(rounded, format=pattern, locale=LOCALE, group_separator=True)
+    text = _decimal_pattern(decimals).apply(rounded, _locale(), group_separator=True)
     return text.replace("-", MINUS).replace("\u00a0", NNBSP)
+
+
+@lru_cache(maxsize=None)
+def _locale() -> Locale:
+    """The French locale, parsed once (thousands of numbers are formatted per page)."""
+    return Locale.parse(LOCALE)
+
+
+@lru_cache(maxsize=None)
+def _decimal_pattern(decimals: int) -> NumberPattern:
+    """babel's number pattern with ``decimals`` fixed decimals, parsed once."""
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals > 0 else ""))
 
 
 def _scaled(value_eur: float, unit: str) -> tuple[Decimal, int]:
