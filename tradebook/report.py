@@ -21,7 +21,7 @@ import html
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -303,26 +303,30 @@ class Page:
             return _zone_fiche(self.data, nomenclatures.france_zone())
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
 
-    def charts_of(self, level: str) -> dict:
+    @cached_property
+    def charts(self) -> dict:
         """The département's charts (built once per page)."""
-        if level != "departement":
-            raise ValueError("charts_of is for the département; use chart_of for other levels")
-        if not hasattr(self, "_charts"):
-            from tradebook.charts import fiche_charts
+        from tradebook.charts import fiche_charts
 
-            self._charts = fiche_charts(self.fiche)
-        return self._charts
+        return fiche_charts(self.fiche)
+
+    @cached_property
+    def tables(self) -> dict:
+        """The département's French tables (built once per page)."""
+        from tradebook.tables import fiche_tables
+
+        return fiche_tables(self.fiche)
 
     def chart_of(self, key: str, level: str):
         """One chart of the département, its region or France."""
         if level == "departement":
-            return self.charts_of(level)[key]
+            return self.charts[key]
         return _zone_chart(self.data, self._level_zone(level), key)
 
     def table_of(self, key: str, level: str) -> pd.DataFrame:
         """One French table of the département, its region or France."""
         if level == "departement":
-            return self.tables_of(level)[key]
+            return self.tables[key]
         return _zone_table(self.data, self._level_zone(level), key)
 
     def book_chart_html(self, key: str, level: str) -> str:
@@ -335,16 +339,6 @@ class Page:
         return render.shared_chart_html(_zone_spec(self.data, zone, key),
                                         f"{level}-{zone.code}-{key}", static / SHARED_CHARTS,
                                         SHARED_CHARTS_URL)
-
-    def tables_of(self, level: str) -> dict:
-        """The département's French tables (built once per page)."""
-        if level != "departement":
-            raise ValueError("tables_of is for the département; use table_of for other levels")
-        if not hasattr(self, "_tables"):
-            from tradebook.tables import fiche_tables
-
-            self._tables = fiche_tables(self.fiche)
-        return self._tables
 
     # -- what the cells display ---------------------------------------------
 
