@@ -50,6 +50,15 @@ OVERSEAS = {
 }
 # Official COG names where DGDDI's label differs in spelling.
 COG_NAMES = {"21": "Côte-d'Or"}
+# French article of each name, as in the COG's "type de nom en clair" (so that
+# pages say "de l'Orne", "du Calvados", "des Landes", "de Paris").
+ARTICLES = {
+    "l'": "01 02 03 09 10 11 12 27 28 34 35 36 37 38 61 91 60 89 07".split(),
+    "le": "14 15 18 25 29 30 32 39 41 45 46 47 49 56 59 62 63 67 68 69 81 82 83 84 90 94 95".split(),
+    "la": "16 17 19 20 21 23 24 26 31 33 42 43 44 48 50 51 52 53 54 55 57 58 70 71 72 73 74 76 77 80 85 86 87 93 9A 9B 9C".split(),
+    "les": "04 05 06 08 13 22 40 64 65 66 78 79 88 92".split(),
+}
+ARTICLE_OF = {code: article for article, codes in ARTICLES.items() for code in codes}
 # INSEE order used in publications: metropolitan regions, then overseas.
 REGION_ORDER = ["11", "24", "27", "28", "32", "44", "52", "53", "75", "76",
                 "84", "93", "94", "01", "02", "03", "04", "06"]
@@ -107,6 +116,7 @@ def departement_rows(source: Path) -> list[dict[str, str]]:
             "codes_cog": cogs, "nom": name,
             "region_dgddi": reg_dgddi, "libelle_region_dgddi": reg_label,
             "region_insee": reg, "region_nom": reg_name,
+            "article": ARTICLE_OF.get(code, ""),
             "page": "non" if code == "99" else "oui",
         })
     return rows

@@ -140,10 +140,14 @@ def test_toc_of_a_selection_has_only_its_regions():
 
 def test_placeholders_are_filled_and_analyst_note_dropped():
     template = nbformat.read(paths.TEMPLATE, as_version=4)
-    values = {"code": "61", "nom": "Orne", "annee": "2024", "region": "Normandie"}
+    orne = nomenclatures.resolve_departement("61")
+    values = {"code": "61", "nom": "Orne", "de_nom": orne.de_nom, "annee": "2024",
+              "region": "Normandie", "comparaison": book.comparison_text(orne, alone=False)}
     nb = book.page_notebook(template, values)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert text.startswith("# Orne (61)")
+    assert "marchandises de l'Orne avec l'étranger" in text
+    assert "comparés à ceux de la région Normandie et de la France" in text
     assert "{{" not in text
     assert len(nb.cells) == len(template.cells) - 1
     assert any("{{" in c.source for c in template.cells)  # the template itself is untouched
@@ -426,3 +430,8 @@ def test_publishing_a_smaller_book_drops_pages_of_earlier_builds(tmp_path):
     book.publish(built, "cle", target, ["61", "14"])
     assert sorted(p.name for p in (target / "departements").iterdir()) == [
         "14.html", "61.html", "index.html"]
+
+
+def test_a_region_of_one_departement_is_not_offered_as_a_comparison():
+    mayotte = nomenclatures.resolve_departement("976")
+    assert book.comparison_text(mayotte, alone=True) == "de la France"

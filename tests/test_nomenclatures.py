@@ -117,3 +117,17 @@ def test_region_code_read_as_insee_gets_a_note_naming_the_dgddi_reading():
 def test_unknown_departement_suggests_codes_with_the_same_first_character():
     with pytest.raises(UnknownCodeError, match="Codes proches : 2B, 2A"):
         nom.resolve_departement("2C")
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("61", "de l'Orne"), ("14", "du Calvados"), ("40", "des Landes"), ("75", "de Paris"),
+    ("2A", "de la Corse"), ("21", "de la Côte-d'Or"), ("976", "de Mayotte"),
+    ("974", "de La Réunion"), ("66", "des Pyrénées-Orientales"),
+])
+def test_names_take_their_article_after_de(code, expected):
+    assert nom.resolve_departement(code).de_nom == expected
+
+
+def test_every_page_departement_has_an_article_or_none_on_purpose():
+    without = {d.code for d in nom.page_departements() if not d.article}
+    assert without == {"75", "974", "976"}

@@ -237,6 +237,12 @@ class PageResult:
     notebook: str = ""  # where the failed notebook was kept
 
 
+def comparison_text(dep: Departement, alone: bool) -> str:
+    """What a page compares its département with: its region (unless it is the
+    region on its own) and France."""
+    return "de la France" if alone else f"de la région {dep.region_nom} et de la France"
+
+
 def plan_pages(deps: Sequence[Departement], prepared_dir: Path, annee: int,
                layout: Layout = DEFAULT_LAYOUT) -> list[PageJob]:
     """One job per département, with its key."""
@@ -246,8 +252,9 @@ def plan_pages(deps: Sequence[Departement], prepared_dir: Path, annee: int,
     for dep in deps:
         parameters = {"departement": dep.code, "annee": int(annee), "donnees": str(prepared_dir)}
         hashed = {k: v for k, v in parameters.items() if k != "donnees"}
-        values = {"code": dep.code, "nom": dep.nom, "annee": str(annee), "region": dep.region_nom}
         alone = [d.code_dgddi for d in nomenclatures.departements_of(dep.region)] == [dep.code_dgddi]
+        values = {"code": dep.code, "nom": dep.nom, "de_nom": dep.de_nom, "annee": str(annee),
+                  "region": dep.region_nom, "comparaison": comparison_text(dep, alone)}
         jobs.append(PageJob(dep.code, dep.nom, parameters, values,
                             page_key(template, code, data, hashed),
                             layout.pages / f"{dep.code}.ipynb", alone, dep.region))

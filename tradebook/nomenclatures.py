@@ -19,6 +19,8 @@ from tradebook.paths import NOMENCLATURES
 MONACO = "99"
 FRANCE_CODE = "FR"
 AUTRES = "AUTRES"
+# "de" contracted with a name's article (departements.csv, column article).
+DE_ARTICLE = {"le": "du ", "les": "des ", "la": "de la ", "l'": "de l'"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,12 @@ class Departement:
     region: str
     region_nom: str
     page: bool
+    article: str = ""  # "l'", "le", "la", "les" or "" (Paris, Mayotte)
+
+    @property
+    def de_nom(self) -> str:
+        """The name after "de": ``de l'Orne``, ``du Calvados``, ``des Landes``, ``de Paris``."""
+        return DE_ARTICLE.get(self.article, "de ") + self.nom
 
     @property
     def code(self) -> str:
@@ -77,7 +85,7 @@ def departements() -> tuple[Departement, ...]:
             code_dgddi=r["code_dgddi"], codes_cog=tuple(r["codes_cog"].split()),
             nom=r["nom"], libelle_dgddi=r["libelle_dgddi"],
             region_dgddi=r["region_dgddi"], region=r["region_insee"],
-            region_nom=r["region_nom"], page=r["page"] == "oui",
+            region_nom=r["region_nom"], page=r["page"] == "oui", article=r["article"],
         )
         for r in read_table("departements.csv")
     ]
