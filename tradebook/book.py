@@ -37,6 +37,7 @@ from typing import Iterable, Sequence
 
 from tradebook import nomenclatures, paths, render
 from tradebook.errors import TradebookError
+from tradebook.files import write_text_atomic
 from tradebook.nomenclatures import Departement
 
 SITE_MARKER = ".tradebook-site.json"
@@ -272,7 +273,7 @@ def read_state(path: Path) -> dict[str, str]:
 def write_state(state: dict[str, str], path: Path) -> None:
     """Save the pages' keys."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    render.write_text_atomic(path, json.dumps(dict(sorted(state.items())), indent=1))
+    write_text_atomic(path, json.dumps(dict(sorted(state.items())), indent=1))
 
 
 def pages_to_run(jobs: Sequence[PageJob], state: dict[str, str]) -> list[PageJob]:
@@ -506,13 +507,13 @@ def execute_page(job: PageJob, timeout: float) -> PageResult:
         kept = ""
         if _LAST_NOTEBOOK is not None:
             failed.parent.mkdir(parents=True, exist_ok=True)
-            render.write_text_atomic(failed, nbformat.writes(_LAST_NOTEBOOK))
+            write_text_atomic(failed, nbformat.writes(_LAST_NOTEBOOK))
             kept = str(failed)
         return PageResult(job.code, False, time.monotonic() - start,
                           execution_error(exc, timeout), kept)
     finish_notebook(nb, job.key)
     job.output.parent.mkdir(parents=True, exist_ok=True)
-    render.write_text_atomic(job.output, nbformat.writes(nb))
+    write_text_atomic(job.output, nbformat.writes(nb))
     failed.unlink(missing_ok=True)
     return PageResult(job.code, True, time.monotonic() - start)
 
@@ -688,7 +689,7 @@ def write_if_changed(path: Path, text: str) -> bool:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    render.write_text_atomic(path, text)
+    write_text_atomic(path, text)
     return True
 
 

@@ -10,8 +10,6 @@ generated in Vega-Lite from one row per link to keep pages small.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ import squarify
 import vl_convert as vlc
 
 from tradebook import style
+from tradebook.files import write_bytes_atomic
 from tradebook.formatting import (
     VEGA_FORMAT_LOCALE,
     common_unit,
@@ -746,20 +745,6 @@ def fiche_charts(fiche: Any) -> dict[str, alt.VConcatChart]:
     return {key: fiche_chart(fiche, key, ctx) for key in CHART_KEYS}
 
 
-def _write_atomically(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; images are published
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def render_svg(chart: alt.TopLevelMixin) -> str:
     """SVG text of a chart, rendered offline by vl-convert with French numbers."""
     return vlc.vegalite_to_svg(chart.to_dict(), vl_version=_vl_version(),
@@ -778,10 +763,13 @@ def _vl_version() -> str:
     return f"{major}.{minor}"
 
 
+PUBLISHED_MODE = 0o644  # images are published, whatever the umask
+
+
 def save_chart(chart: alt.TopLevelMixin, base: Path) -> tuple[Path, Path]:
     """Write ``base.svg`` and ``base.png``; returns both paths."""
     base = Path(base)
     svg, png = base.with_name(base.name + ".svg"), base.with_name(base.name + ".png")
-    _write_atomically(svg, render_svg(chart).encode("utf-8"))
-    _write_atomically(png, render_png(chart))
+    write_bytes_atomic(svg, render_svg(chart).encode("utf-8"), mode=PUBLISHED_MODE)
+    write_bytes_atomic(png, render_png(chart), mode=PUBLISHED_MODE)
     return svg, png

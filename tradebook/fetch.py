@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import socket
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -26,6 +25,7 @@ from tqdm import tqdm
 
 from tradebook import __version__
 from tradebook.errors import TradebookError
+from tradebook.files import atomic_path
 from tradebook.reading import DATA_FILES, N_FIELDS
 
 ENV_URL = "TRADEBOOK_DGDDI_URL"
@@ -212,13 +212,8 @@ def import_archive(path: Path, dest: Path) -> Path:
     target = dest / name
     if target.exists() and target.resolve() == path.resolve():
         return target
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest)
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         shutil.copyfile(path, tmp)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return target
 
 

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ import pandas as pd
 
 from tradebook import nomenclatures
 from tradebook.errors import TradebookError
+from tradebook.files import write_text_atomic
 from tradebook.indicators import FLUX_CODES, Fiche, ZoneTotals, compute_fiche
 from tradebook.nomenclatures import Zone
 
@@ -148,20 +147,6 @@ def output_folder(folder: Path) -> Path:
     return folder
 
 
-def write_text_atomic(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 RAW_COLUMNS = {
     "partenaires": {"importations": "importations_eur", "exportations": "exportations_eur",
                     "solde": "solde_eur"},
@@ -204,7 +189,7 @@ def write_csv(fiche: Fiche, folder: Path) -> list[Path]:
         table = csv_table(formatted[key], raw)
         text = table.to_csv(sep=CSV_SEPARATOR, index=False, lineterminator="\r\n")
         written.append(write_text_atomic(folder / f"{file_prefix(fiche)}_{key}.csv", text,
-                                         encoding=CSV_ENCODING))
+                                         encoding=CSV_ENCODING, newline=""))
     return written
 
 

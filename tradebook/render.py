@@ -21,11 +21,11 @@ import hashlib
 import itertools
 import json
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tradebook.files import write_text_atomic
 from tradebook.formatting import VEGA_FORMAT_LOCALE
 
 # altair and vl_convert are imported inside the functions that use them: the book
@@ -120,26 +120,6 @@ def write_vega_bundle(static_dir: Path) -> Path:
         return target
     write_text_atomic(target, text)
     return target
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def current_umask() -> int:
-    """The process umask (read by setting and restoring it)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # --------------------------------------------------------------------------- renderers

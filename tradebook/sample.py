@@ -30,8 +30,6 @@ the same seed gives the same bytes.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -43,6 +41,7 @@ import pyarrow.compute as pc
 
 from tradebook import nomenclatures
 from tradebook.errors import TradebookError
+from tradebook.files import atomic_path
 
 DEFAULT_SEED = 20240061
 YEARS = (2023, 2024)
@@ -341,23 +340,16 @@ def write_zip_atomically(path: Path, members: dict[str, Iterable[bytes]], *,
     ``zip64`` must be set when a member may exceed 2 GiB (sizes are unknown while
     streaming); it is decided from the row count, so it is deterministic too.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w") as zf:
-            for name, chunks in members.items():
-                info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 3
-                info.external_attr = 0o100644 << 16
-                with zf.open(info, "w", force_zip64=zip64) as out:
-                    for chunk in chunks:
-                        out.write(chunk)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a sample is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # mode 0644: a sample is meant to be shared, whatever the umask
+    with atomic_path(path, mode=0o644) as tmp, zipfile.ZipFile(tmp, "w") as zf:
+        for name, chunks in members.items():
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            with zf.open(info, "w", force_zip64=zip64) as out:
+                for chunk in chunks:
+                    out.write(chunk)
 
 
 def count_lines(path: Path) -> dict[str, int]:
