@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tradebook import cli, fiche as fiche_module, nomenclatures as nom
+from tradebook.formatting import format_share
 from tradebook.indicators import compute_fiche
 
 prepare = pytest.importorskip("tradebook.prepare")
@@ -307,8 +308,8 @@ def test_text_summary_in_french(capsys, prepared_dir):
 
 
 def test_small_shares_get_two_decimals():
-    assert fiche_module.share_text(0.0025) == "0,25\u00a0%"
-    assert fiche_module.share_text(0.037) == "3,7\u00a0%"
+    assert format_share(0.0025) == "0,25\u00a0%"
+    assert format_share(0.037) == "3,7\u00a0%"
 
 
 def test_file_prefix_per_zone_type(prepared):

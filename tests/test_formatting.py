@@ -10,6 +10,7 @@ from tradebook.formatting import (
     format_eur,
     format_number,
     format_percent,
+    format_share,
     format_signed_eur,
 )
 
@@ -139,3 +140,10 @@ def test_chart_config_locale_alone_formats_like_python():
     texts = [item["text"] for mark in group if mark.get("marktype") == "text"
              for item in mark["items"]]
     assert texts == [format_number(-1446.3, 1)]
+
+
+def test_shares_follow_the_anct_fiches():
+    assert format_share(0.0025) == f"0,25{NBSP}%"
+    assert format_share(0.037) == f"3,7{NBSP}%"
+    assert format_share(0.00001) == f"moins de 0,01{NBSP}%"
+    assert format_share(None) == "–"

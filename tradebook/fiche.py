@@ -29,6 +29,7 @@ import pandas as pd
 from tradebook import nomenclatures
 from tradebook.errors import TradebookError
 from tradebook.files import write_text_atomic
+from tradebook.formatting import format_share
 from tradebook.indicators import FLUX_CODES, Fiche, ZoneTotals, compute_fiche
 from tradebook.nomenclatures import Zone
 
@@ -209,22 +210,15 @@ def write_images(fiche: Fiche, folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- text
 
 
-def share_text(fraction: float) -> str:
-    """A share in French, with two decimals below 1 % (``0,25 %``) as the ANCT fiches print."""
-    from tradebook.formatting import format_percent
-
-    return format_percent(fraction, decimals=2 if abs(fraction) < 0.01 else 1)
-
-
 def share_phrase(totaux: ZoneTotals, flux: str) -> str:
     """« (3,7 % de la région, 0,25 % de la France) », or empty when no share applies."""
     parts = []
     region = getattr(totaux, f"part_region_{flux}")
     france = getattr(totaux, f"part_france_{flux}")
     if region is not None:
-        parts.append(f"{share_text(region)} de la région")
+        parts.append(f"{format_share(region)} de la région")
     if france is not None:
-        parts.append(f"{share_text(france)} de la France")
+        parts.append(f"{format_share(france)} de la France")
     return f" ({', '.join(parts)})" if parts else ""
 
 
@@ -249,7 +243,7 @@ def summary(fiche: Fiche) -> str:
         if not table.empty:
             first = table.iloc[0]
             lines.append(f"Premier produit {verb} : {first['libelle']} "
-                         f"({format_eur(first['valeur'])}, {share_text(first['part'])})")
+                         f"({format_eur(first['valeur'])}, {format_share(first['part'])})")
     return "\n".join(lines)
 
 

@@ -116,6 +116,16 @@ def format_percent(fraction: float | None, decimals: int = 1) -> str:
     return f"{format_number(Decimal(str(fraction)) * 100, decimals)}{NBSP}%"
 
 
+def format_share(fraction: float | None) -> str:
+    """A share as the ANCT fiches print it: two decimals below 1 % (``0,25 %``), else
+    one (``3,7 %``); ``moins de 0,01 %`` for a tiny non-zero share; ``–`` for None."""
+    if fraction is None:
+        return "–"
+    if 0 < abs(fraction) < 0.00005:
+        return f"moins de {format_percent(0.0001, decimals=2)}"
+    return format_percent(fraction, decimals=2 if abs(fraction) < 0.01 else 1)
+
+
 def unit_label(unit: str) -> str:
     """Axis or column title for a unit, e.g. ``en M€``."""
     return f"en{NBSP}{unit}"

@@ -28,7 +28,7 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from tradebook import nomenclatures, paths, render
-from tradebook.formatting import format_eur, format_percent, format_signed_eur
+from tradebook.formatting import format_eur, format_share, format_signed_eur
 from tradebook.indicators import Fiche, compute_fiche
 from tradebook.nomenclatures import Zone
 
@@ -167,15 +167,6 @@ def note_html(text: str) -> str:
     return f'<p class="tradebook-note">{esc(text)}</p>'
 
 
-def share_text(fraction: float | None) -> str:
-    """A share with two decimals below 1 % (as the ANCT fiches print), else one."""
-    if fraction is None:
-        return "–"
-    if 0 < abs(fraction) < 0.00005:
-        return f"moins de {format_percent(0.0001, decimals=2)}"
-    return format_percent(fraction, decimals=2 if abs(fraction) < 0.01 else 1)
-
-
 def quoted(label: str) -> str:
     """A label between French quotes."""
     return f"«\u00a0{label}\u00a0»"
@@ -211,7 +202,7 @@ def products_key(fiche: Fiche, flux: str) -> list[str]:
     verb = "exporté" if flux == "exportations" else "importé"
     return [
         f"premier produit {verb} en {fiche.annee} : {quoted(first['libelle'])}, avec "
-        f"{format_eur(first['valeur'])}, soit {share_text(first['part'])} des {flux} "
+        f"{format_eur(first['valeur'])}, soit {format_share(first['part'])} des {flux} "
         f"{ZONE_WORDS[fiche.zone.type]}.",
         "La surface de chaque rectangle est proportionnelle au montant ; les produits "
         "suivent la nomenclature A129 (biens et services agrégés).",
@@ -380,10 +371,10 @@ class Page:
                     f"<strong>{esc(format_eur(value))}</strong>")
         shares = []
         if region is not None and not self.region_is_departement():
-            shares.append(f"{esc(share_text(region))} des {flux} de la région "
+            shares.append(f"{esc(format_share(region))} des {flux} de la région "
                           f"{esc(self.zone.region_nom)}")
         if france is not None:
-            shares.append(f"{esc(share_text(france))} des {flux} de la France")
+            shares.append(f"{esc(format_share(france))} des {flux} de la France")
         if shares:
             sentence += ", soit " + " et ".join(shares)
         sentence += "."
