@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dgddi_fixtures import row, write_source
 from tradebook import cli, fiche as fiche_module, nomenclatures as nom
 from tradebook.formatting import format_share
 from tradebook.indicators import compute_fiche
@@ -56,15 +57,13 @@ def quarter_values(total: int) -> list[int]:
 
 def write_raw(folder: Path) -> Path:
     """REGIONAL_CPF4PAYSE.txt / ...I.txt in the DGDDI layout, plus one row of another year."""
-    folder.mkdir(parents=True, exist_ok=True)
     lines = {"E": [], "I": []}
     for flux, dep, reg, a129, cpf4, pays, total in FIXTURE:
         for quarter, value in enumerate(quarter_values(total), start=1):
-            lines[flux].append(f"{flux};{quarter};{YEAR};{dep};{reg};{a129};{cpf4};{pays};{value};{value // 10}")
-    lines["E"].append(f"E;4;{YEAR - 1};61;05;C29A;2910;DE;999999;1")  # another year: ignored
-    for flux, name in (("E", "REGIONAL_CPF4PAYSE.txt"), ("I", "REGIONAL_CPF4PAYSI.txt")):
-        (folder / name).write_text("\n".join(lines[flux]) + "\n", encoding="utf-8")
-    return folder
+            lines[flux].append(row(flux, quarter, YEAR, dep, reg, a129, cpf4, pays,
+                                   value, value // 10))
+    lines["E"].append(row("E", 4, YEAR - 1, "61", "05", "C29A", "2910", "DE", 999999, 1))  # ignored
+    return write_source(folder, exports=lines["E"], imports=lines["I"])
 
 
 @pytest.fixture(scope="session")
