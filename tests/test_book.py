@@ -18,7 +18,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from tradebook import book, cli, nomenclatures, paths, render, report
+from tradebook import book, cli, figures, nomenclatures, paths, render, report
 from tradebook.errors import UnknownCodeError
 
 EDGE_AREAS = {  # what the user types -> page code
@@ -71,7 +71,8 @@ def test_codes_are_resolved_deduplicated_and_sorted():
 def test_all_pages_by_default():
     deps = book.select_departements(None)
     assert len(deps) == 100
-    assert "99" not in {d.code_dgddi for d in deps}
+    assert "99" not in {d.dgddi for d in deps}
+    assert all(isinstance(d, nomenclatures.Zone) for d in deps)
 
 
 @pytest.mark.parametrize("code, words", [("2C", "Département inconnu"), ("99", "Monaco")])
@@ -110,12 +111,12 @@ def toc_files(text: str) -> list[str]:
 
 def test_committed_toc_is_the_generated_one():
     """Snapshot: the top-level _toc.yml is exactly what the runner generates for all pages."""
-    generated = book.toc_yaml(nomenclatures.page_departements())
+    generated = book.toc_yaml(book.select_departements(None))
     assert book.DEFAULT_LAYOUT.toc.read_text(encoding="utf-8") == generated
 
 
 def test_toc_order():
-    text = book.toc_yaml(nomenclatures.page_departements())
+    text = book.toc_yaml(book.select_departements(None))
     files = toc_files(text)
     assert files[:4] == ["introduction", "methodologie", "guide-analyste", "departements/index"]
     pages = [f.split("/")[1] for f in files[4:]]
@@ -138,21 +139,39 @@ def test_toc_of_a_selection_has_only_its_regions():
 # --------------------------------------------------------------------------- runner pieces
 
 
-def test_placeholders_are_filled_and_analyst_note_dropped():
-    template = nbformat.read(paths.TEMPLATE, as_version=4)
-    orne = nomenclatures.resolve_departement("61")
-    values = {"code": "61", "nom": "Orne", "de_nom": orne.de_nom, "annee": "2024",
-              "region": "Normandie", "comparaison": book.comparison_text(orne, alone=False)}
-    nb = book.page_notebook(template, values)
-    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert text.startswith("# Orne (61)")
-    assert "marchandises de l'Orne avec l'étranger" in text
-    assert "comparés à ceux de la région Normandie et de la France" in text
-    assert "{{" not in text
-    assert len(nb.cells) == len(template.cells) - 1
-    assert any("{{" in c.source for c in template.cells)  # the template itself is untouched
-    with pytest.raises(KeyError):
-        book.fill_placeholders("{{inconnu}}", values)
+def test_committed_template_is_the_generated_one():
+    """Snapshot: the template notebook is what the registry and the texts generate."""
+    from tradebook.template import template_text
+
+    assert paths.TEMPLATE.read_text(encoding="utf-8") == template_text()
+
+
+def test_page_notebook_titles_the_page_and_drops_the_analyst_note():
+    from tradebook import template
+
+    nb = template.template_notebook()
+    page = template.page_notebook(nb, "Orne (61)", "departement")
+    markdown = [c for c in page.cells if c.cell_type == "markdown"]
+    assert markdown[0].source == "# Orne (61)"  # a real heading: the toc sees it
+    assert not any(template.TEMPLATE_ONLY_TAG in c.metadata.get("tags", []) for c in page.cells)
+    assert not any("page.title()" in c.source for c in page.cells)
+    assert len(page.cells) == len(nb.cells) - 1
+    headings = [c.source.splitlines()[0] for c in markdown[1:]]
+    assert headings == [f"## {figures.texts().text(f'sections.{s}.titre')}"
+                        for s in figures.sections("departement")]
+
+
+def test_page_notebook_drops_sections_without_entries_for_the_level():
+    from tradebook import template
+
+    extra = figures.Statement("essai", "methode", ("page.solde",), lambda f: {},
+                              frozenset({"solde"}), levels=frozenset({"region"}))
+    with figures.registered(extra):
+        # "methode" now has an entry for regions only: département pages drop it.
+        assert "methode" not in figures.sections("departement")
+        page = template.page_notebook(template.template_notebook(), "Orne (61)", "departement")
+        assert not any("section-methode" in c.metadata.get("tags", []) for c in page.cells)
+    assert "methode" in figures.sections("departement")
 
 
 def test_template_is_thin_and_tagged():
@@ -166,10 +185,11 @@ def test_template_is_thin_and_tagged():
         assert "remove-input" in tags or "remove-cell" in tags
         if cell is not parameters[0]:
             assert len(cell.source.strip().splitlines()) == 1
-    headings = [line for c in nb.cells if c.cell_type == "markdown"
-                for line in c.source.splitlines() if line.startswith("#")]
-    assert headings[0].startswith("# {{nom}}")
-    assert sum("{{nom}}" in h for h in headings) >= 4
+    text = json.dumps(nb, ensure_ascii=False)
+    assert "{{" not in text  # nothing left for a reader to see raw
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown"
+                and c.source.startswith("## ")]
+    assert len(headings) == len(figures.sections())
 
 
 def test_page_key_tracks_every_input(prepared):
@@ -184,8 +204,9 @@ def test_page_key_tracks_every_input(prepared):
 
 
 def test_only_changed_or_missing_pages_run(tmp_path):
-    jobs = [book.PageJob(code, code, {}, {}, f"cle-{code}", tmp_path / f"{code}.ipynb")
-            for code in ("14", "61", "50")]
+    zones = book.select_departements(["14", "61", "50"])
+    jobs = [book.PageJob(zone, {}, f"cle-{zone.code}", tmp_path / f"{zone.code}.ipynb")
+            for zone in (zones[0], zones[2], zones[1])]
     for job in jobs:
         job.output.write_text("{}")
     state = {"14": "cle-14", "61": "ancienne-cle"}
@@ -235,37 +256,31 @@ def test_failure_report_lists_every_page():
 # --------------------------------------------------------------------------- renderer
 
 
-def test_renderer_leaves_altair_alone_outside_the_book(monkeypatch):
+def test_display_mode_is_svg_outside_the_book(monkeypatch):
     monkeypatch.delenv(render.RENDERER_ENV, raising=False)
-    before = alt.renderers.active
-    assert render.enable_from_env() is None
-    assert alt.renderers.active == before
-
-
-def test_renderer_enabled_by_the_environment(monkeypatch):
-    before = alt.renderers.active
+    assert render.requested_mode() == "svg"
     monkeypatch.setenv(render.RENDERER_ENV, "livre")
-    try:
-        assert render.enable_from_env() == "livre"
-        chart = alt.Chart(pd.DataFrame({"x": [1500.5]})).mark_bar().encode(x="x:Q")
-        bundle = chart._repr_mimebundle_()
-        bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-        assert list(bundle) == ["text/html"]
-        html = bundle["text/html"]
-        assert "vegaEmbed" in html and '"renderer":"svg"' in html
-        assert "cdn" not in html.lower() and not re.search(r"(src|href)=\"?https?:", html)
-    finally:
-        alt.renderers.enable(before)
+    assert render.requested_mode() == "livre"
     monkeypatch.setenv(render.RENDERER_ENV, "pdf")
     with pytest.raises(ValueError, match="valeur inconnue"):
-        render.enable_from_env()
+        render.requested_mode()
 
 
-def test_svg_renderer_formats_numbers_in_french():
+def test_book_chart_html_is_offline():
+    spec = alt.Chart(pd.DataFrame({"x": [1500.5]})).mark_bar().encode(x="x:Q").to_dict()
+    html = render.chart_html(spec)
+    assert "vegaEmbed" in html and '"renderer":"svg"' in html
+    assert "cdn" not in html.lower() and not re.search(r"(src|href)=\"?https?:", html)
+
+
+def test_svg_image_formats_numbers_in_french_and_has_alt_text():
     spec = alt.Chart(pd.DataFrame({"x": [1234.5]})).mark_text().encode(
-        text=alt.Text("x:Q", format=",.1f")).to_dict()
-    svg = render.svg_renderer(spec)["image/svg+xml"]
-    assert f"1{NNBSP}234,5" in svg
+        text=alt.Text("x:Q", format=",.1f")).properties(description="Un nombre").to_dict()
+    assert f"1{NNBSP}234,5" in render.svg_of(spec)
+    html = render.image_html(spec, "svg")
+    assert html.startswith('<figure class="tradebook-image"><img src="data:image/svg+xml;base64,')
+    assert 'alt="Un nombre"' in html
+    assert "data:image/png;base64," in render.image_html(spec, "png")
 
 
 def test_vega_bundle_matches_altair_and_is_scoped(tmp_path):
@@ -308,15 +323,30 @@ def test_compact_table_right_aligns_numbers():
 def test_page_texts(prepared, monkeypatch):
     monkeypatch.delenv(render.RENDERER_ENV, raising=False)
     page = report.load("61", 2024, str(prepared.path))
-    assert "Données fictives" in page.banner_html()
-    text = page.totals_html("importations")
-    assert "région Normandie" in text and "Solde commercial" in text
+    intro = page.introduction_html()
+    assert "Données fictives" in intro and "comparés à ceux de la Normandie et de la France" in intro
+    text = page.section_html("importations")
+    assert "des importations de la Normandie" in text and "Solde commercial" in text
     assert FRENCH_AMOUNT.search(text)
-    key = report.key_note(report.capitalised(report.reading_key(page.fiche, "flux_exportations")))
-    assert key.startswith('<p class="tradebook-cle"><strong>Clé de lecture :</strong> Le diagramme')
+    assert f'<p class="tradebook-cle"><strong>Clé de lecture{NBSP}:</strong> Le diagramme' in text
+    assert "Pour comparaison : importations de la Normandie".replace(" :", f"{NBSP}:") in text
     corse = report.load("2A", 2024, str(prepared.path))
-    assert corse.region_is_departement() and not page.region_is_departement()
-    assert "forme à lui seul la région Corse" in corse.totals_html("exportations")
+    assert corse.zone.single_area and not page.zone.single_area
+    exports = corse.section_html("exportations")
+    assert "forme à lui seul la région Corse" in exports
+    assert "se compose de ce seul département" in exports
+    assert "Pour comparaison" in exports and "de la Corse" not in exports.split(
+        "Pour comparaison")[1].split("</h3>")[0]
+
+
+def test_page_by_name_and_for_region_or_france(prepared):
+    assert report.load("calvados", 2024, str(prepared.path)).zone.code == "14"
+    region = report.load(region="normandie", annee=2024, donnees=str(prepared.path))
+    assert region.zone.type == "region" and region.link("methodologie.html") == \
+        "../methodologie.html"
+    france = report.load(france=True, annee=2024, donnees=str(prepared.path))
+    assert france.link("methodologie.html") == "methodologie.html"
+    assert "Pour comparaison" not in france.section_html("exportations")
 
 
 # --------------------------------------------------------------------------- executed template
@@ -330,7 +360,8 @@ def test_template_runs_for_edge_areas(edge_pages, typed, code):
     assert result.ok, result.error
     nb = nbformat.read(layout.pages / f"{code}.ipynb", as_version=4)
     dep = nomenclatures.resolve_departement(typed)
-    assert nb.cells[0].source.startswith(f"# {dep.nom} ({code})")
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    assert markdown[0].source == f"# {dep.nom} ({code})"
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and "remove-cell" in injected[0].metadata.tags
     assert f'departement = "{code}"' in injected[0].source
@@ -347,15 +378,22 @@ def test_template_runs_for_edge_areas(edge_pages, typed, code):
 @pytest.mark.book
 def test_region_comparison_only_when_the_region_has_several_areas(edge_pages):
     layout, _ = edge_pages
-    for code, expected in (("20", False), ("976", False), ("75", True), ("48", True)):
-        text = (layout.pages / f"{code}.ipynb").read_text(encoding="utf-8")
-        assert ("Pour comparaison : exportations de la région" in text) is expected, code
-        assert "Pour comparaison : exportations de la France" in text
+    compare = f"Pour comparaison{NBSP}: exportations"
+    for code, region in (("20", None), ("976", None), ("75", "de l'Île-de-France"),
+                         ("48", "de l'Occitanie")):
+        nb = nbformat.read(layout.pages / f"{code}.ipynb", as_version=4)
+        text = "".join(o.get("data", {}).get("text/html", "")
+                       for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        headings = re.findall(r'<h3 class="tradebook-comparaison">(.*?)</h3>', text)
+        expected = [f"{compare} {region}"] if region else []
+        assert [h for h in headings if "exportations" in h] == [
+            *expected, f"{compare} de la France"], code
+        assert ("se compose de ce seul département" in text) is (region is None), code
 
 
 def test_region_batches_group_pages_and_balance_workers():
     deps = book.select_departements(None)
-    jobs = [book.PageJob(d.code, d.nom, {}, {}, "", Path(d.code), False, d.region) for d in deps]
+    jobs = [book.PageJob(d, {}, "", Path(d.code)) for d in deps]
     batches = book.region_batches(jobs, workers=2)
     assert sorted(j.code for b in batches for j in b) == sorted(j.code for j in jobs)
     assert all(len({j.region for j in b}) == 1 for b in batches)
@@ -372,8 +410,8 @@ def test_failed_page_is_listed_and_site_not_published(layout, prepared, monkeypa
     def plan_with_a_broken_page(deps, prepared_dir, annee, lay):
         jobs = plan(deps, prepared_dir, annee, lay)
         bad = jobs[0]
-        jobs[0] = book.PageJob(bad.code, bad.nom, {**bad.parameters, "annee": 1999},
-                               bad.values, bad.key, bad.output)
+        jobs[0] = book.PageJob(bad.zone, {**bad.parameters, "annee": 1999}, bad.key,
+                               bad.output)
         return jobs
 
     monkeypatch.setattr(book, "plan_pages", plan_with_a_broken_page)
@@ -391,21 +429,36 @@ def test_failed_page_is_listed_and_site_not_published(layout, prepared, monkeypa
 
 @pytest.mark.book
 def test_analyst_runs_the_template_with_plain_papermill(tmp_path, prepared):
-    """``papermill ... -r departement 14`` works and keeps Altair's own renderer."""
+    """The guide's ``papermill ... -r departement 14`` gives a report: headings that
+    name Calvados, charts as SVG images (no CDN, nothing to load), and nbconvert
+    turns it into a readable HTML page."""
     env = {k: v for k, v in os.environ.items() if k != render.RENDERER_ENV}
-    out = tmp_path / "14.ipynb"
+    out = tmp_path / "sortie.ipynb"
     command = [sys.executable, "-m", "papermill", str(paths.TEMPLATE), str(out),
                "-r", "departement", "14", "-p", "donnees", str(prepared.path),
                "--no-progress-bar"]
     subprocess.run(command, check=True, env=env, cwd=paths.ROOT, capture_output=True)
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    kinds = {k for o in outputs for k in o.get("data", {})}
     assert not [o for o in outputs if o.output_type == "error"]
-    assert any(k.startswith("application/vnd.vegalite") for k in kinds) or any(
-        "vega" in o.get("data", {}).get("text/html", "") and "tradebook-chart" not in
-        o.get("data", {}).get("text/html", "") for o in outputs)
-    assert "Calvados" in json.dumps([o.get("data", {}) for o in outputs], ensure_ascii=False)
+    data = [o.get("data", {}) for o in outputs]
+    assert data[0]["text/markdown"] == "# Calvados (14)" or any(
+        d.get("text/markdown") == "# Calvados (14)" for d in data)
+    images = [d["text/html"] for d in data if "data:image/svg+xml" in d.get("text/html", "")]
+    assert len(images) >= len(figures.figures("departement"))
+    assert all('alt="Principaux' in i or 'alt="Produits' in i or 'alt="Flux' in i
+               for i in images)
+    text = json.dumps(nb, ensure_ascii=False)
+    assert "{{" not in text and "cdn.jsdelivr" not in text and "vega@" not in text
+    assert not re.search(r"<script[^>]+src=", text)
+    assert "du Calvados" in text
+    html = tmp_path / "sortie.html"
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(out),
+                    "--output", html.name], check=True, cwd=tmp_path, capture_output=True)
+    page = html.read_text(encoding="utf-8")
+    assert "<h1" in page and "Calvados (14)" in page
+    assert page.count("data:image/svg+xml") >= len(images)
+    assert "No description has been provided" not in page
 
 
 def test_execution_errors_are_described_in_french():
@@ -433,5 +486,6 @@ def test_publishing_a_smaller_book_drops_pages_of_earlier_builds(tmp_path):
 
 
 def test_a_region_of_one_departement_is_not_offered_as_a_comparison():
-    mayotte = nomenclatures.resolve_departement("976")
-    assert book.comparison_text(mayotte, alone=True) == "de la France"
+    mayotte = book.select_departements(["976"])[0]
+    assert mayotte.single_area
+    assert not book.select_departements(["61"])[0].single_area

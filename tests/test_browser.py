@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from tradebook import book, paths
+from tradebook import book, figures, paths
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
@@ -193,8 +193,11 @@ def test_navigation_links_resolve(visits, site_url, path):
 def test_page_titles_and_headings_carry_the_name(visits):
     page = visits["departements/61.html"].page
     assert page.title().startswith("Orne (61)")
-    headings = page.locator("main h2").all_inner_texts()
-    assert any(h.startswith("Orne :") for h in headings)
+    assert page.locator("main h1").first.inner_text().startswith("Orne (61)")
+    headings = [h.rstrip("#").strip()
+                for h in page.locator("main article h2").all_inner_texts()]
+    assert headings == [figures.texts().text(f"sections.{s}.titre")
+                        for s in figures.sections("departement")]
     sidebar = page.locator("nav.bd-docs-nav").inner_text()
     assert "Normandie" in sidebar and "Orne (61)" in sidebar
 

@@ -23,22 +23,24 @@ import pandas as pd
 import pytest
 import vl_convert as vlc
 
-from tradebook import charts, style, tables
+from tradebook import charts, figures, nomenclatures, style, tables
 from tradebook.charts import (
     ChartContext,
+    ChartWords,
     context_of,
-    fiche_charts,
     partners_chart,
     sankey_chart,
     save_chart,
     treemap_chart,
 )
 from tradebook.formatting import VEGA_FORMAT_LOCALE, format_eur, format_percent
+from tradebook.indicators import Fiche
+from tradebook.texts import Rules
 
 NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("TRADEBOOK_UPDATE_SNAPSHOTS") == "1"
-KEYS = ["partenaires", "produits_importations", "produits_exportations",
+KEYS = ["partenaires", "produits_exportations", "produits_importations",
         "flux_exportations", "flux_importations"]
 
 
@@ -138,29 +140,54 @@ def partners_of(exports: pd.DataFrame, imports: pd.DataFrame, n: int = 5) -> pd.
                           "importations": imp.reindex(codes, fill_value=0).astype("int64").values,
                           "exportations": exp.reindex(codes, fill_value=0).astype("int64").values})
     frame["solde"] = frame["exportations"] - frame["importations"]
+    frame["libelle_dgddi"] = frame["libelle"]
     frame["_v"] = frame["exportations"] + frame["importations"]
     return frame.sort_values(["_v", "pays"], ascending=[False, True]).drop(
         columns="_v").reset_index(drop=True)
 
 
-def realistic_fiche(donnees_fictives: bool = False, annee_partielle: bool = False
-                    ) -> SimpleNamespace:
-    """A Fiche-like object for the Orne, 2024, with the realistic matrices."""
+def rows_of(exports: pd.DataFrame, imports: pd.DataFrame) -> pd.DataFrame:
+    """The prepared rows behind the two matrices (one CPF4 per A129 product)."""
+    frames = [m.assign(flux=code) for m, code in ((exports, "E"), (imports, "I"))]
+    rows = pd.concat(frames, ignore_index=True).rename(columns={"produit": "a129"})
+    rows["cpf4"] = rows["a129"]
+    rows["masse"] = 0
+    return rows[rows["valeur"] != 0][["flux", "a129", "cpf4", "pays", "valeur", "masse"]]
+
+
+def realistic_fiche(donnees_fictives: bool = False, annee_partielle: bool = False,
+                    zone: nomenclatures.Zone | None = None) -> Fiche:
+    """A fiche for the Orne, 2024, with the realistic matrices."""
     exports, imports = _matrix("exportations"), _matrix("importations")
     exp_total, imp_total = int(exports["valeur"].sum()), int(imports["valeur"].sum())
-    zone = SimpleNamespace(type="departement", code="61", nom="Orne", dgddi="61",
-                           region_code="28", region_nom="Normandie")
+    zone = zone or nomenclatures.departement_zone(nomenclatures.resolve_departement("61"))
     totaux = SimpleNamespace(
         exportations=exp_total, importations=imp_total, solde=exp_total - imp_total,
         part_region_exportations=0.052, part_region_importations=0.041,
         part_france_exportations=0.0031, part_france_importations=0.0024)
-    return SimpleNamespace(
+    return Fiche(
         zone=zone, annee=2024, niveau="a129", donnees_fictives=donnees_fictives,
         annee_partielle=annee_partielle, totaux=totaux,
         partenaires=partners_of(exports, imports),
         produits={"exportations": products_of(exports), "importations": products_of(imports)},
         flux={"exportations": flows_of(exports), "importations": flows_of(imports)},
+        rules=Rules(), rows=rows_of(exports, imports),
+        labels={"a129": _labels(PRODUCTS), "pays": _labels(COUNTRIES),
+                "pays_dgddi": _labels(COUNTRIES)},
     )
+
+
+def fiche_charts(fiche: Fiche) -> dict[str, alt.TopLevelMixin]:
+    """Every chart of a fiche, through the figure registry."""
+    return {key: rendered.chart for key, rendered in figures.render_all(fiche).items()}
+
+
+def words(title: str = "Titre", **labels: str) -> ChartWords:
+    """Chart words for a builder called directly."""
+    defaults = {"importations": "Importations (M€)", "exportations": "Exportations (M€)",
+                "solde": "Solde", "gauche": "Produits", "droite": "Pays"}
+    return ChartWords(title, ("Sous-titre",), "Description.", "Rien à montrer.",
+                      {**defaults, **labels})
 
 
 @pytest.fixture(scope="module")
@@ -269,17 +296,15 @@ def test_rendered_width_is_at_most_600_px(scenes, key):
 
 
 def test_width_stays_within_600_px_with_long_zone_and_all_notes():
-    f = realistic_fiche(donnees_fictives=True, annee_partielle=True)
-    f.zone = SimpleNamespace(type="region", code="93", nom="Provence-Alpes-Côte d'Azur",
-                             dgddi="", region_code="93", region_nom="Provence-Alpes-Côte d'Azur")
-    built = fiche_charts(f)
+    paca = nomenclatures.region_zone(nomenclatures.resolve_region("93"))
+    built = fiche_charts(realistic_fiche(True, True, paca))
     for key in ("partenaires", "produits_importations"):  # the longest titles
         assert scene_of(built[key])["width"] <= style.MAX_WIDTH, key
-    f.zone = SimpleNamespace(type="region", code="00", nom="Territoire d'industrie "
-                             "Flers-Argentan-Alençon et Pays de la Ferté-Macé")
-    chart = fiche_charts(f)["partenaires"]
+    long = nomenclatures.Zone("region", "00", "Territoire d'industrie "
+                              "Flers-Argentan-Alençon et Pays de la Ferté-Macé")
+    chart = fiche_charts(realistic_fiche(True, True, long))["partenaires"]
     assert chart.to_dict(validate=False)["title"]["text"] == [
-        "Principaux pays partenaires", f"{f.zone.nom}, 2024"]  # too long: two lines
+        "Principaux pays partenaires", f"{long.nom}, 2024"]  # too long: two lines
     assert scene_of(chart)["width"] <= style.MAX_WIDTH
 
 
@@ -297,15 +322,15 @@ def test_fictitious_mention_only_for_the_sample(fiche_charts_real):
 
 def test_partial_year_is_said_in_the_source_line():
     chart = partners_chart(realistic_fiche().partenaires,
-                           ChartContext("Orne (61)", 2025, annee_partielle=True))
+                           ChartContext("Orne (61)", 2025, annee_partielle=True), words())
     assert any("Source : DGDDI, 2025 (année partielle)" in t for t in all_texts(scene_of(chart)))
 
 
 def test_context_of_fiche(fiche):
     ctx = context_of(fiche)
-    assert ctx == ChartContext("Orne (61)", 2024, False, False)
-    region = SimpleNamespace(type="region", code="28", nom="Normandie")
-    assert context_of(fiche, region).zone_nom == "Normandie"
+    assert ctx == ChartContext("Orne (61)", 2024, False, False, Rules())
+    normandie = nomenclatures.region_zone(nomenclatures.resolve_region("28"))
+    assert context_of(realistic_fiche(zone=normandie)).zone_nom == "Normandie"
 
 
 def test_svg_renders_with_french_numbers(fiche_charts_real, fiche):
@@ -359,7 +384,7 @@ def test_partners_long_names_shortened_with_full_name_in_tooltip():
         "pays": ["XX", "DE"], "libelle": ["Saint-Vincent-et-les-Grenadines du Nord", "Allemagne"],
         "importations": [5_000_000, 1_000_000], "exportations": [1_000_000, 2_000_000],
         "solde": [-4_000_000, 1_000_000]})
-    chart = partners_chart(partners, ChartContext("Orne (61)", 2024))
+    chart = partners_chart(partners, ChartContext("Orne (61)", 2024), words())
     spec = json.dumps(chart.to_dict(), ensure_ascii=False)
     texts = all_texts(scene_of(chart))
     assert "Saint-Vincent-et-les-Grenadines du Nord" in spec  # tooltip field
@@ -370,7 +395,7 @@ def test_partners_long_names_shortened_with_full_name_in_tooltip():
 def test_partners_single_partner_and_no_imports():
     partners = pd.DataFrame({"pays": ["BE"], "libelle": ["Belgique"], "importations": [0],
                              "exportations": [350_000], "solde": [350_000]})
-    scene = scene_of(partners_chart(partners, ChartContext("Lozère (48)", 2024)))
+    scene = scene_of(partners_chart(partners, ChartContext("Lozère (48)", 2024), words()))
     assert len(items(scene, "barres")) == 2
     assert [i["text"] for i in items(scene, "soldes")] == [f"+350,0{NBSP}k€"]
 
@@ -382,7 +407,7 @@ def test_partners_single_partner_and_no_imports():
 def test_treemap_one_tile_per_product_area_proportional(scenes, fiche, flux):
     products = fiche.produits[flux]
     tiles = items(scenes[f"produits_{flux}"], "tuiles")
-    assert len(tiles) == len(charts.treemap_items(products)) == len(products)
+    assert len(tiles) == len(charts.treemap_items(products, Rules())) == len(products)
     total_area = sum(t["width"] * t["height"] for t in tiles)
     assert total_area == pytest.approx(charts.TREEMAP_WIDTH * charts.TREEMAP_HEIGHT, rel=1e-6)
     areas = sorted((t["width"] * t["height"] / total_area for t in tiles), reverse=True)
@@ -398,7 +423,7 @@ def test_treemap_subtitle_has_total_and_balance(fiche_charts_real, fiche):
 
 
 def test_treemap_labels_are_french_and_only_where_they_fit(fiche):
-    rows = charts.treemap_rows(fiche.produits["exportations"], "exportations")
+    rows = charts.treemap_rows(fiche.produits["exportations"], "exportations", Rules())
     labelled = rows[rows["nom"] != ""]
     assert 0 < len(labelled) < len(rows)  # the realistic fixture has tiles too small
     biggest = rows.iloc[0]
@@ -430,27 +455,31 @@ def test_treemap_groups_a_long_tail_but_keeps_the_total():
     products = pd.DataFrame({"code": [f"P{i:02d}" for i in range(n)],
                              "libelle": [f"Produit {i}" for i in range(n)],
                              "valeur": values, "part": [v / total for v in values]})
-    tiles = charts.treemap_items(products)
+    tiles = charts.treemap_items(products, Rules())
     assert len(tiles) < n
     assert tiles["valeur"].sum() == total
     grouped = n - (len(tiles) - 1)
     assert tiles.iloc[-1]["code"] == "AUTRES"
     assert tiles.iloc[-1]["libelle"] == f"{grouped}{NBSP}autres produits"
-    scene = scene_of(treemap_chart(products, "importations", ChartContext("X", 2024)))
+    assert charts.grouped_products(products, Rules()) == grouped
+    scene = scene_of(treemap_chart(products, "importations", ChartContext("X", 2024), words()))
     assert len(items(scene, "tuiles")) == len(tiles)
     assert len(tables.products_table(products)) == n  # the table keeps every product
 
 
 def test_treemap_without_products_says_so():
-    empty = pd.DataFrame({"code": [], "libelle": [], "valeur": [], "part": []})
-    chart = treemap_chart(empty, "exportations", ChartContext("X", 2024), solde=-5)
-    texts = all_texts(scene_of(chart))
+    fiche = realistic_fiche()
+    fiche.produits["exportations"] = pd.DataFrame({"code": [], "libelle": [], "valeur": [],
+                                                   "part": []})
+    rendered = figures.render(figures.figure("produits_exportations"), fiche)
+    texts = all_texts(scene_of(rendered.chart))
     assert any("Aucun produit exporté" in t for t in texts)
+    assert rendered.reading_key == ["Aucune exportation n'est enregistrée en 2024."]
 
 
 def test_unknown_flux_is_refused(fiche):
     with pytest.raises(ValueError, match="flux inconnu"):
-        treemap_chart(fiche.produits["exportations"], "export", ChartContext("X", 2024))
+        treemap_chart(fiche.produits["exportations"], "export", ChartContext("X", 2024), words())
 
 
 # --------------------------------------------------------------------------- Sankey
@@ -528,7 +557,8 @@ def test_sankey_with_few_links_and_no_red():
     flows = pd.DataFrame({"produit": ["C10E"], "produit_libelle": ["Produits laitiers et glaces"],
                           "pays": ["BE"], "pays_libelle": ["Belgique"], "valeur": [1_200_000],
                           "rouge": [False]})
-    scene = scene_of(sankey_chart(flows, "exportations", ChartContext("X", 2024), 1_200_000))
+    scene = scene_of(sankey_chart(flows, "exportations", ChartContext("X", 2024), words(),
+                                  1_200_000))
     assert len(bands(scene, "liens_gris")) == 1 and bands(scene, "liens_rouges") == []
     assert len(items(scene, "noeuds")) == 2
 
@@ -536,8 +566,11 @@ def test_sankey_with_few_links_and_no_red():
 def test_sankey_without_flows_says_so():
     empty = pd.DataFrame({c: [] for c in ["produit", "produit_libelle", "pays", "pays_libelle",
                                           "valeur", "rouge"]})
-    texts = all_texts(scene_of(sankey_chart(empty, "importations", ChartContext("X", 2024), 0)))
-    assert any("Aucune importation" in t for t in texts)
+    fiche = realistic_fiche()
+    fiche.flux["importations"] = empty
+    fiche.totaux.importations = 0
+    chart = figures.render(figures.figure("flux_importations"), fiche).chart
+    assert any("Aucune importation" in t for t in all_texts(scene_of(chart)))
 
 
 def test_sankey_spec_stays_compact(fiche_charts_real):
@@ -563,11 +596,16 @@ def test_save_chart_writes_svg_and_png_atomically(tmp_path, fiche_charts_real):
 # --------------------------------------------------------------------------- tables
 
 
+def fiche_tables(fiche: Fiche) -> dict[str, pd.DataFrame]:
+    """Every table of a fiche, through the figure registry."""
+    return {key: rendered.table for key, rendered in figures.render_all(fiche).items()}
+
+
 def test_fiche_tables_have_the_chart_keys_and_french_headers(fiche):
-    result = tables.fiche_tables(fiche)
+    result = fiche_tables(fiche)
     assert list(result) == KEYS
     assert list(result["partenaires"].columns) == [
-        "Pays", "Code", "Importations", "Exportations", "Solde"]
+        "Pays", "Code", "Libellé DGDDI", "Importations", "Exportations", "Solde"]
     assert list(result["produits_exportations"].columns) == [
         "Code", "Produit", "Valeur", "Part du total"]
     assert list(result["flux_exportations"].columns)[:2] == ["Produit", "Pays de destination"]
@@ -575,7 +613,7 @@ def test_fiche_tables_have_the_chart_keys_and_french_headers(fiche):
 
 
 def test_tables_keep_every_row_with_french_values(fiche):
-    result = tables.fiche_tables(fiche)
+    result = fiche_tables(fiche)
     partners = fiche.partenaires
     assert len(result["partenaires"]) == len(partners)
     first = result["partenaires"].iloc[0]
@@ -595,7 +633,7 @@ def test_tables_write_to_csv_in_utf8(tmp_path, fiche):
     path = tmp_path / "partenaires.csv"
     tables.partners_table(fiche.partenaires).to_csv(path, index=False, encoding="utf-8")
     text = path.read_text(encoding="utf-8")
-    assert text.splitlines()[0] == "Pays,Code,Importations,Exportations,Solde"
+    assert text.splitlines()[0] == "Pays,Code,Libellé DGDDI,Importations,Exportations,Solde"
     assert MINUS in text and NNBSP in text
 
 

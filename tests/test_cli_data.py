@@ -118,11 +118,11 @@ def test_fetch_bad_input_exits_2(tmp_path, capsys, monkeypatch):
 
 def test_closed_stdout_pipe_ends_quietly(monkeypatch, capsys):
     """`python -m tradebook fiche ... --json | head` must end without a traceback."""
-    from tradebook import cli, fiche
+    from tradebook import cli
 
     def reader_went_away(args):
         raise BrokenPipeError
 
-    monkeypatch.setattr(fiche, "run", reader_went_away)
+    monkeypatch.setattr(cli, "run_fiche", reader_went_away)
     monkeypatch.setattr("sys.stderr", __import__("io").StringIO())
     assert cli.main(["fiche", "--france"]) == 0

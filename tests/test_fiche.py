@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from dgddi_fixtures import row, write_source
-from tradebook import cli, fiche as fiche_module, nomenclatures as nom
-from tradebook.formatting import format_share
+from tradebook import cli, fiche as fiche_module, figures, nomenclatures as nom
+from tradebook.formatting import format_percent
 from tradebook.indicators import compute_fiche
 
 prepare = pytest.importorskip("tradebook.prepare")
@@ -115,15 +115,20 @@ def test_json_of_a_departement_structure_types_and_values(capsys, prepared_dir):
     assert data["solde_eur"] == 1_250_000 and type(data["solde_eur"]) is int
     # Exports: DE 1.0M, BE 0.7M, US 0.2M, IT 0.1M; imports: CN 0.5M, DE 0.25M.
     assert data["partenaires"] == [
-        {"pays": "DE", "libelle": "Allemagne", "importations_eur": 250_000,
+        {"pays": "DE", "libelle": "Allemagne", "libelle_dgddi": "Allemagne",
+         "importations_eur": 250_000,
          "exportations_eur": 1_000_000, "solde_eur": 750_000},
-        {"pays": "BE", "libelle": "Belgique", "importations_eur": 0,
+        {"pays": "BE", "libelle": "Belgique", "libelle_dgddi": "Belgique",
+         "importations_eur": 0,
          "exportations_eur": 700_000, "solde_eur": 700_000},
-        {"pays": "CN", "libelle": "Chine", "importations_eur": 500_000,
+        {"pays": "CN", "libelle": "Chine", "libelle_dgddi": "Chine",
+         "importations_eur": 500_000,
          "exportations_eur": 0, "solde_eur": -500_000},
-        {"pays": "US", "libelle": "Etats-Unis", "importations_eur": 0,
+        {"pays": "US", "libelle": "États-Unis", "libelle_dgddi": "Etats-Unis",
+         "importations_eur": 0,
          "exportations_eur": 200_000, "solde_eur": 200_000},
-        {"pays": "IT", "libelle": "Italie", "importations_eur": 0,
+        {"pays": "IT", "libelle": "Italie", "libelle_dgddi": "Italie",
+         "importations_eur": 0,
          "exportations_eur": 100_000, "solde_eur": 100_000},
     ]
     exports = data["produits"]["exportations"]
@@ -177,7 +182,8 @@ def test_corsica_from_2a_is_code_20_with_no_imports(capsys, prepared_dir):
     assert data["solde_eur"] == 500_000
     assert data["produits"]["importations"] == []
     assert data["flux"]["importations"] == {"liens": []}
-    assert data["partenaires"] == [{"pays": "IT", "libelle": "Italie", "importations_eur": 0,
+    assert data["partenaires"] == [{"pays": "IT", "libelle": "Italie", "libelle_dgddi": "Italie",
+         "importations_eur": 0,
                                     "exportations_eur": 500_000, "solde_eur": 500_000}]
 
 
@@ -301,14 +307,14 @@ def test_text_summary_in_french(capsys, prepared_dir):
     assert lines[2] == ("Importations : 750,0\u00a0k€ (37,5\u00a0% de la région, "
                         "19,2\u00a0% de la France)")
     assert lines[3] == "Solde : +1,3\u00a0M€"
-    assert lines[4] == "Principaux partenaires : Allemagne, Belgique, Chine, Etats-Unis, Italie"
+    assert lines[4] == "Principaux partenaires : Allemagne, Belgique, Chine, États-Unis, Italie"
     assert lines[5].startswith("Premier produit exporté : ")
     assert lines[5].endswith("(1,4\u00a0M€, 70,0\u00a0%)")
 
 
-def test_small_shares_get_two_decimals():
-    assert format_share(0.0025) == "0,25\u00a0%"
-    assert format_share(0.037) == "3,7\u00a0%"
+def test_small_shares_get_two_significant_digits():
+    assert format_percent(0.0025) == "0,25\u00a0%"
+    assert format_percent(0.037) == "3,7\u00a0%"
 
 
 def test_file_prefix_per_zone_type(prepared):
@@ -317,43 +323,69 @@ def test_file_prefix_per_zone_type(prepared):
     assert fiche_module.file_prefix(compute_fiche(prepared, corse)) == "departement_20_2024"
 
 
+KEYS = [f.key for f in figures.figures("departement")]
+
+
 def test_csv_tables_for_excel(capsys, prepared, prepared_dir, tmp_path):
-    tables = pytest.importorskip("tradebook.tables")
     folder = tmp_path / "csv"
     code, out, err = run_cli(capsys, "--departement", "61", "--annee", str(YEAR), "--donnees",
                              str(prepared_dir), "--csv", str(folder))
     assert code == 0, err
-    assert out == f"5 tableaux CSV écrits dans {folder}\n"
+    assert out == f"{len(KEYS)} tableaux CSV écrits dans {folder}\n"
     names = sorted(p.name for p in folder.iterdir())
-    assert names == sorted(f"departement_61_2024_{k}.csv" for k in fiche_module.TABLE_KEYS)
+    assert names == sorted(f"departement_61_2024_{k}.csv" for k in KEYS)
     path = folder / "departement_61_2024_partenaires.csv"
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     table = pd.read_csv(path, sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    formatted = tables.fiche_tables(compute_fiche(prepared, nom.departement_zone(
-        nom.resolve_departement("61"))))["partenaires"]
-    assert list(table.columns) == [*formatted.columns, "importations_eur", "exportations_eur",
-                                   "solde_eur"]
-    assert table[list(formatted.columns)].values.tolist() == formatted.values.tolist()
+    assert list(table.columns) == ["source", "pays", "libelle", "libelle_dgddi",
+                                   "importations_eur", "exportations_eur", "solde_eur"]
+    assert set(table["source"]) == {"Source : DGDDI, 2024"}
+    assert table["libelle"].tolist()[3] == "États-Unis"
+    assert table["libelle_dgddi"].tolist()[3] == "Etats-Unis"
     assert table["exportations_eur"].tolist() == ["1000000", "700000", "0", "200000", "100000"]
     assert table["solde_eur"].tolist() == ["750000", "700000", "-500000", "200000", "100000"]
     products = pd.read_csv(folder / "departement_61_2024_produits_exportations.csv", sep=";",
                            encoding="utf-8-sig", dtype=str)
-    assert products["part"].tolist() == ["0.7", "0.15", "0.1", "0.05"]
+    assert products["part"].tolist() == ["0,7", "0,15", "0,1", "0,05"]  # decimal comma
     links = pd.read_csv(folder / "departement_61_2024_flux_importations.csv", sep=";",
                         encoding="utf-8-sig", dtype=str)
-    assert list(links.columns)[-4:] == ["pays", "produit", "valeur_eur", "rouge"]
+    assert list(links.columns) == ["source", "pays", "pays_libelle", "pays_libelle_dgddi",
+                                   "produit", "produit_libelle", "valeur_eur", "part", "rouge"]
     assert links[["pays", "produit", "valeur_eur", "rouge"]].values.tolist() == [
-        ["CN", "C20A", "500000", "True"], ["DE", "C29A", "250000", "True"]]
+        ["CN", "C20A", "500000", "oui"], ["DE", "C29A", "250000", "oui"]]
+
+
+def test_csv_international_flavour(capsys, prepared_dir, tmp_path):
+    code, _, err = run_cli(capsys, "--departement", "61", "--annee", str(YEAR), "--donnees",
+                           str(prepared_dir), "--csv", str(tmp_path), "--csv-format",
+                           "international")
+    assert code == 0, err
+    raw = (tmp_path / "departement_61_2024_produits_exportations.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and b"\r\n" not in raw
+    products = pd.read_csv(tmp_path / "departement_61_2024_produits_exportations.csv")
+    assert products["part"].tolist() == [0.7, 0.15, 0.1, 0.05]
+    assert products["valeur_eur"].tolist() == [1_400_000, 300_000, 200_000, 100_000]
+
+
+def test_csv_marks_fictitious_data_and_neutralises_formulas():
+    raw = pd.DataFrame({"libelle": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@A1", "\tx",
+                                    "Allemagne"],
+                        "valeur_eur": [-5, 1, 2, 3, 4, 5], "rouge": [True, False] * 3})
+    frame = fiche_module.csv_frame(raw, "Données fictives : ne pas citer")
+    assert frame["libelle"].tolist() == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@A1",
+                                         "'\tx", "Allemagne"]
+    assert frame["valeur_eur"].tolist() == [-5, 1, 2, 3, 4, 5]  # numbers stay numbers
+    assert frame["rouge"].tolist() == ["oui", "non"] * 3
+    assert set(frame["source"]) == {"Données fictives : ne pas citer"}
 
 
 def test_csv_of_an_empty_flux_has_headers_only(capsys, prepared_dir, tmp_path):
-    pytest.importorskip("tradebook.tables")
     code, _, err = run_cli(capsys, "--departement", "2A", "--annee", str(YEAR), "--donnees",
                            str(prepared_dir), "--csv", str(tmp_path))
     assert code == 0, err
     text = (tmp_path / "departement_20_2024_flux_importations.csv").read_bytes().decode("utf-8-sig")
-    assert text.count("\r\n") == 1 and text.endswith(";pays;produit;valeur_eur;rouge\r\n")
+    assert text.count("\r\n") == 1 and text.endswith(";valeur_eur;part;rouge\r\n")
 
 
 def test_output_folder_that_is_a_file_exits_2(capsys, prepared_dir, tmp_path):
@@ -372,8 +404,10 @@ def test_images_one_svg_and_png_per_chart(capsys, prepared_dir, tmp_path, monkey
 
     def record(chart, base):  # vl-convert itself is exercised by the chart tests
         saved.append((isinstance(chart, charts.alt.TopLevelMixin), base))
-        base.with_suffix(".svg").write_text("<svg/>")
-        base.with_suffix(".png").write_bytes(b"\x89PNG")
+        svg, png = base.with_name(base.name + ".svg"), base.with_name(base.name + ".png")
+        svg.write_text("<svg/>")
+        png.write_bytes(b"\x89PNG")
+        return svg, png
 
     monkeypatch.setattr(charts, "save_chart", record)
     folder = tmp_path / "img"
@@ -381,6 +415,6 @@ def test_images_one_svg_and_png_per_chart(capsys, prepared_dir, tmp_path, monkey
                              str(prepared_dir), "--images", str(folder), "--json")
     assert code == 0, err
     assert json.loads(out)["zone"]["code"] == "61"  # stdout stays pure JSON
-    assert err == f"10 images (SVG et PNG) écrites dans {folder}\n"
+    assert err == f"{2 * len(KEYS)} images (SVG et PNG) écrites dans {folder}\n"
     assert sorted(saved) == sorted((True, folder / f"departement_61_2024_{key}")
-                                   for key in fiche_module.TABLE_KEYS)
+                                   for key in KEYS)

@@ -10,8 +10,8 @@ from tradebook.formatting import (
     format_eur,
     format_number,
     format_percent,
-    format_share,
     format_signed_eur,
+    french_spacing,
 )
 
 NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"
@@ -35,7 +35,11 @@ def codepoints(text: str) -> list[str]:
     (0, "auto", f"0{NBSP}€"),
     (1_446_300_000, "k€", f"1{NNBSP}446{NNBSP}300,0{NBSP}k€"),    # forced unit
     (50_000, "M€", f"0,1{NBSP}M€"),
-    (-40_000, "M€", f"0,0{NBSP}M€"),                              # never "−0,0"
+    (-40_000, "M€", f"{MINUS}40,0{NBSP}k€"),                      # under 0,05 M€: k€
+    (5_122, "M€", f"5,1{NBSP}k€"),                                # never "0,0 M€"
+    (49_999, "M€", f"50,0{NBSP}k€"),
+    (0, "M€", f"0{NBSP}€"),
+    (30, "k€", f"30{NBSP}€"),                                     # under 0,05 k€: €
     (1_234_567, "€", f"1{NNBSP}234{NNBSP}567{NBSP}€"),
     (2_500_000.0, "auto", f"2,5{NBSP}M€"),                        # floats too
     (1_250_000, "M€", f"1,3{NBSP}M€"),                            # half rounds up
@@ -55,16 +59,22 @@ def test_format_signed_eur_puts_the_sign_in_the_text(value, expected):
     assert codepoints(format_signed_eur(value)) == codepoints(expected)
 
 
-def test_signed_amount_rounding_to_zero_has_no_sign():
-    assert format_signed_eur(40_000, "M€") == f"0,0{NBSP}M€"
-    assert format_signed_eur(-40_000, "M€") == f"0,0{NBSP}M€"
+def test_small_signed_amounts_keep_their_sign_in_a_smaller_unit():
+    assert format_signed_eur(40_000, "M€") == f"+40,0{NBSP}k€"
+    assert format_signed_eur(-40_000, "M€") == f"{MINUS}40,0{NBSP}k€"
+    assert format_signed_eur(0, "M€") == f"0{NBSP}€"
 
 
 @pytest.mark.parametrize("fraction, decimals, expected", [
     (0.037, 1, f"3,7{NBSP}%"),
     (1.0, 1, f"100,0{NBSP}%"),
     (0.0, 1, f"0,0{NBSP}%"),
-    (0.00049, 1, f"0,0{NBSP}%"),
+    (0.00049, 1, f"0,049{NBSP}%"),                 # under 1 %: two significant digits
+    (0.0074, 1, f"0,74{NBSP}%"),
+    (0.0025, 1, f"0,25{NBSP}%"),
+    (0.00001, 1, f"0,0010{NBSP}%"),                # never "0,0 %" for a non-zero share
+    (0.00995, 1, f"1,0{NBSP}%"),                   # rounds up to 1 %: one decimal
+    (-0.0074, 1, f"{MINUS}0,74{NBSP}%"),
     (-0.05, 1, f"{MINUS}5,0{NBSP}%"),
     (12.5, 0, f"1{NNBSP}250{NBSP}%"),
     (0.12345, 2, f"12,35{NBSP}%"),
@@ -142,8 +152,9 @@ def test_chart_config_locale_alone_formats_like_python():
     assert texts == [format_number(-1446.3, 1)]
 
 
-def test_shares_follow_the_anct_fiches():
-    assert format_share(0.0025) == f"0,25{NBSP}%"
-    assert format_share(0.037) == f"3,7{NBSP}%"
-    assert format_share(0.00001) == f"moins de 0,01{NBSP}%"
-    assert format_share(None) == "–"
+def test_french_spacing_before_punctuation_and_inside_quotes():
+    text = french_spacing("Clé de lecture : « Autres » ; vraiment ? oui ! http://x.fr")
+    assert codepoints(text) == codepoints(
+        f"Clé de lecture{NBSP}: «{NBSP}Autres{NBSP}»{NNBSP}; vraiment{NNBSP}? oui{NNBSP}! "
+        "http://x.fr")
+    assert french_spacing("«Autres»") == f"«{NBSP}Autres{NBSP}»"

@@ -90,7 +90,8 @@ def test_partners_union_of_top_exports_and_top_imports():
     # Union {BE, CN, DE}; volumes DE 700, BE 600, CN 600 (tie -> BE before CN).
     result = partners(rows, COUNTRY_LABELS, n=2)
     assert list(result.columns) == PARTNER_COLUMNS
-    assert records(result, PARTNER_COLUMNS) == [
+    shown = ["pays", "libelle", "importations", "exportations", "solde"]
+    assert records(result, shown) == [
         ("DE", "Allemagne", 200, 500, 300),
         ("BE", "Belgique", 0, 600, 600),
         ("CN", "Chine", 600, 0, -600),
@@ -99,20 +100,21 @@ def test_partners_union_of_top_exports_and_top_imports():
 
 def test_partners_default_five_keeps_everyone_when_fewer():
     rows = make_rows([("E", "C29A", "BE", 10), ("E", "C29A", "DE", 30), ("I", "C10A", "ES", 20)])
-    result = partners(rows, COUNTRY_LABELS)
+    result = partners(rows, COUNTRY_LABELS, 5)
     assert records(result, ["pays", "importations", "exportations", "solde"]) == [
         ("DE", 0, 30, 30), ("ES", 20, 0, -20), ("BE", 0, 10, 10)]
 
 
 def test_single_partner():
     rows = make_rows([("E", "C29A", "DE", 70), ("E", "C10A", "DE", 30), ("I", "C20B", "DE", 40)])
-    result = partners(rows, COUNTRY_LABELS)
-    assert records(result, PARTNER_COLUMNS) == [("DE", "Allemagne", 40, 100, 60)]
+    result = partners(rows, COUNTRY_LABELS, 5)
+    assert records(result, ["pays", "libelle", "importations", "exportations", "solde"]) == [
+        ("DE", "Allemagne", 40, 100, 60)]
 
 
 def test_partner_without_label_shows_its_code():
     rows = make_rows([("E", "C29A", "QU", 5)])
-    assert records(partners(rows, COUNTRY_LABELS), ["pays", "libelle"]) == [("QU", "QU")]
+    assert records(partners(rows, COUNTRY_LABELS, 5), ["pays", "libelle"]) == [("QU", "QU")]
 
 
 # --------------------------------------------------------------------------- flows
@@ -129,7 +131,7 @@ def test_flows_buckets_red_links_and_order():
     # Products: C29A 200, C20B 90, C10A 80, C21Z 30 -> top 2: C29A, C20B.
     # Countries: DE 150, BE 90, IT 90 (tie -> BE), US 70 -> top 2: DE, BE.
     result = flows(make_rows(FLOW_ROWS), "exportations", PRODUCT_LABELS, COUNTRY_LABELS,
-                   n=2, n_red=2)
+                   "a129", 2, 2, 2)
     assert list(result.columns) == FLOW_COLUMNS
     assert records(result, ["produit", "pays", "valeur", "rouge"]) == [
         ("C29A", "DE", 100, True),
@@ -147,7 +149,8 @@ def test_flows_buckets_red_links_and_order():
 
 
 def test_flows_with_fewer_than_ten_products_and_countries_have_no_autres():
-    result = flows(make_rows(FLOW_ROWS), "exportations", PRODUCT_LABELS, COUNTRY_LABELS)
+    result = flows(make_rows(FLOW_ROWS), "exportations", PRODUCT_LABELS, COUNTRY_LABELS,
+                   "a129", 10, 10, 5)
     assert records(result, ["produit", "pays", "valeur", "rouge"]) == [
         ("C29A", "DE", 100, True), ("C29A", "IT", 90, True), ("C10A", "BE", 80, True),
         ("C20B", "US", 70, True), ("C21Z", "DE", 30, True), ("C20B", "DE", 20, False),
@@ -158,7 +161,7 @@ def test_flows_with_fewer_than_ten_products_and_countries_have_no_autres():
 
 def test_flows_ties_broken_by_product_then_country():
     rows = make_rows([("I", "C29A", "DE", 50), ("I", "C10A", "US", 50), ("I", "C10A", "DE", 50)])
-    result = flows(rows, "importations", PRODUCT_LABELS, COUNTRY_LABELS, n_red=2)
+    result = flows(rows, "importations", PRODUCT_LABELS, COUNTRY_LABELS, "a129", 10, 10, 2)
     assert records(result, ["produit", "pays", "rouge"]) == [
         ("C10A", "DE", True), ("C10A", "US", True), ("C29A", "DE", False)]
 
@@ -168,7 +171,7 @@ def test_flows_merge_rows_of_the_same_bucket_pair_and_sum_to_total():
     codes = [f"C{i:02d}Z" for i in range(12)]
     countries = [f"P{i:01X}" for i in range(12)]
     rows = make_rows([("I", c, p, 10 * (i + 1)) for i, (c, p) in enumerate(zip(codes, countries))])
-    result = flows(rows, "importations", {}, {})
+    result = flows(rows, "importations", {}, {}, "a129", 10, 10, 5)
     # Top 10 = indices 2..11 on both sides; indices 0 and 1 (10 + 20) merge into AUTRES->AUTRES.
     assert len(result) == 11
     # AUTRES->AUTRES ties with C02Z->P2 at 30: ties go by product code, "AUTRES" < "C02Z".
@@ -182,9 +185,9 @@ def test_flows_merge_rows_of_the_same_bucket_pair_and_sum_to_total():
 
 def test_no_imports_at_all():
     rows = make_rows([("E", "C29A", "DE", 10)])
-    assert flows(rows, "importations", PRODUCT_LABELS, COUNTRY_LABELS).empty
-    assert list(flows(rows, "importations", {}, {}).columns) == FLOW_COLUMNS
-    assert records(partners(rows, COUNTRY_LABELS), ["importations", "solde"]) == [(0, 10)]
+    assert flows(rows, "importations", PRODUCT_LABELS, COUNTRY_LABELS, "a129", 10, 10, 5).empty
+    assert list(flows(rows, "importations", {}, {}, "a129", 10, 10, 5).columns) == FLOW_COLUMNS
+    assert records(partners(rows, COUNTRY_LABELS, 5), ["importations", "solde"]) == [(0, 10)]
 
 
 # --------------------------------------------------------------------------- totals
@@ -254,6 +257,7 @@ class FakePrepared:
     annee = 2024
     donnees_fictives = True
     annee_partielle = False
+    trimestres = [1, 2, 3, 4]
 
     def __init__(self, flux: pd.DataFrame):
         self.flux = flux  # columns flux, departement, region, a129, cpf4, pays, valeur, masse

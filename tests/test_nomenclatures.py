@@ -69,8 +69,8 @@ def test_unknown_departement_suggests_close_codes():
         nom.resolve_departement("610")
     message = str(err.value)
     assert message.startswith("Département inconnu : « 610 »")
-    assert "61" in message.split("Codes proches :")[1]
-    with pytest.raises(UnknownCodeError, match="Codes proches : 9E"):
+    assert message.split("Vouliez-vous dire : ")[1].startswith("61 (Orne)")
+    with pytest.raises(UnknownCodeError, match="Vouliez-vous dire : 9E"):
         nom.resolve_departement("9F")
 
 
@@ -115,7 +115,7 @@ def test_region_code_read_as_insee_gets_a_note_naming_the_dgddi_reading():
 
 
 def test_unknown_departement_suggests_codes_with_the_same_first_character():
-    with pytest.raises(UnknownCodeError, match="Codes proches : 2B, 2A"):
+    with pytest.raises(UnknownCodeError, match=r"Vouliez-vous dire : 2B \(Corse\), 2A"):
         nom.resolve_departement("2C")
 
 

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -38,7 +37,7 @@ from typing import Iterable, Sequence
 from tradebook import nomenclatures, paths, render
 from tradebook.errors import TradebookError
 from tradebook.files import write_text_atomic
-from tradebook.nomenclatures import Departement
+from tradebook.nomenclatures import Zone
 
 SITE_MARKER = ".tradebook-site.json"
 CHAPTERS = ("introduction", "methodologie", "guide-analyste")
@@ -49,15 +48,9 @@ KERNEL_START_TIMEOUT = 60
 # Kernels of the runner: no history database, only errors in the log (ipykernel
 # warns about TCP on every start otherwise).
 KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False", "--IPKernelApp.log_level=ERROR"]
-TEMPLATE_ONLY_TAG = "note-modele"
-REGION_TAG = "comparaison-region"  # cells dropped when the region is the département alone
-PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
-# Modules the pages never import (runner, command line, other commands): editing
-# them does not re-execute pages. PAGE_FORMAT versions what this runner does to
-# a page (placeholders, tags): bump it when that changes.
-RUNNER_ONLY = frozenset({"book.py", "cli.py", "__main__.py", "sphinxext.py", "fetch.py",
-                         "sample.py", "fiche.py"})
-PAGE_FORMAT = 2
+# PAGE_FORMAT versions what this runner does to a page (title cell, dropped
+# sections): bump it when that changes.
+PAGE_FORMAT = 3
 HASHED_PACKAGES = ("altair", "vl-convert-python", "papermill", "nbclient", "pandas", "pyarrow")
 
 
@@ -144,27 +137,29 @@ class BookError(TradebookError):
 # --------------------------------------------------------------------------- selection
 
 
-def select_departements(codes: Sequence[str] | None) -> list[Departement]:
-    """The départements to build, in natural code order, duplicates removed.
+def select_departements(codes: Sequence[str] | None) -> list[Zone]:
+    """The zones of the départements to build, in natural code order, duplicates removed.
 
-    Every code is resolved up front: one wrong code raises
+    Every code (or name) is resolved once, up front: one wrong code raises
     :class:`~tradebook.errors.UnknownCodeError` (French message) before any
     data is read or any kernel starts.
     """
     if not codes:
-        return list(nomenclatures.page_departements())
-    chosen = {nomenclatures.resolve_departement(code).code_dgddi for code in codes}
-    return [d for d in nomenclatures.page_departements() if d.code_dgddi in chosen]
+        chosen = {d.code_dgddi for d in nomenclatures.page_departements()}
+    else:
+        chosen = {nomenclatures.resolve_departement(code).code_dgddi for code in codes}
+    return [nomenclatures.departement_zone(d) for d in nomenclatures.page_departements()
+            if d.code_dgddi in chosen]
 
 
-def check_options(args: argparse.Namespace) -> tuple[int, float]:
+def check_options(processus: int | None, delai: float) -> tuple[int, float]:
     """Number of worker processes and page time limit, validated."""
-    workers = args.processus if args.processus is not None else (os.cpu_count() or 1)
+    workers = processus if processus is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise TradebookError(f"--processus doit valoir au moins 1 (reçu : {workers}).")
-    if args.delai <= 0:
-        raise TradebookError(f"--delai doit être positif (reçu : {args.delai}).")
-    return workers, float(args.delai)
+    if delai <= 0:
+        raise TradebookError(f"--delai doit être positif (reçu : {delai}).")
+    return workers, float(delai)
 
 
 # --------------------------------------------------------------------------- hashing
@@ -182,10 +177,13 @@ def sha256_files(files: Iterable[Path], root: Path) -> str:
 
 
 def code_hash() -> str:
-    """Hash of the ``tradebook`` modules pages import, the nomenclature tables and key
-    library versions."""
-    modules = [p for p in paths.ROOT.joinpath("tradebook").glob("*.py") if p.name not in RUNNER_ONLY]
-    files = [*modules, *paths.NOMENCLATURES.glob("*.csv")]
+    """Hash of the whole ``tradebook`` package, the project's data tables and texts
+    (everything a page may read) and key library versions. The whole package is
+    hashed: a hand-kept list of modules pages do not import would silently skip
+    re-executions when it is wrong."""
+    package = paths.ROOT / "tradebook"
+    files = [*package.rglob("*.py"), *package.rglob("*.typ"),
+             *paths.NOMENCLATURES.glob("*.csv"), *paths.DATA.glob("*.yml")]
     versions = []
     for name in HASHED_PACKAGES:
         try:
@@ -217,14 +215,20 @@ def page_key(template: str, code: str, data: str, parameters: dict) -> str:
 class PageJob:
     """One page to execute."""
 
-    code: str
-    nom: str
+    zone: Zone
     parameters: dict
-    values: dict
     key: str
     output: Path
-    single_area_region: bool = False
-    region: str = ""
+
+    @property
+    def code(self) -> str:
+        """The page's code (its file name)."""
+        return self.zone.code
+
+    @property
+    def region(self) -> str:
+        """The page's region (pages of one region run on the same worker)."""
+        return self.zone.region_code
 
 
 @dataclass
@@ -238,27 +242,19 @@ class PageResult:
     notebook: str = ""  # where the failed notebook was kept
 
 
-def comparison_text(dep: Departement, alone: bool) -> str:
-    """What a page compares its département with: its region (unless it is the
-    region on its own) and France."""
-    return "de la France" if alone else f"de la région {dep.region_nom} et de la France"
-
-
-def plan_pages(deps: Sequence[Departement], prepared_dir: Path, annee: int,
+def plan_pages(zones: Sequence[Zone], prepared_dir: Path, annee: int,
                layout: Layout = DEFAULT_LAYOUT) -> list[PageJob]:
-    """One job per département, with its key."""
-    template = hashlib.sha256(paths.TEMPLATE.read_bytes()).hexdigest()
+    """One job per zone, with its key."""
+    from tradebook.template import template_text
+
+    template = hashlib.sha256(template_text().encode()).hexdigest()
     code, data = code_hash(), data_hash(prepared_dir)
     jobs = []
-    for dep in deps:
-        parameters = {"departement": dep.code, "annee": int(annee), "donnees": str(prepared_dir)}
+    for zone in zones:
+        parameters = {"departement": zone.code, "annee": int(annee), "donnees": str(prepared_dir)}
         hashed = {k: v for k, v in parameters.items() if k != "donnees"}
-        alone = [d.code_dgddi for d in nomenclatures.departements_of(dep.region)] == [dep.code_dgddi]
-        values = {"code": dep.code, "nom": dep.nom, "de_nom": dep.de_nom, "annee": str(annee),
-                  "region": dep.region_nom, "comparaison": comparison_text(dep, alone)}
-        jobs.append(PageJob(dep.code, dep.nom, parameters, values,
-                            page_key(template, code, data, hashed),
-                            layout.pages / f"{dep.code}.ipynb", alone, dep.region))
+        jobs.append(PageJob(zone, parameters, page_key(template, code, data, hashed),
+                            layout.pages / f"{zone.code}.ipynb"))
     return jobs
 
 
@@ -282,35 +278,6 @@ def pages_to_run(jobs: Sequence[PageJob], state: dict[str, str]) -> list[PageJob
 
 
 # --------------------------------------------------------------------------- notebook text
-
-
-def fill_placeholders(text: str, values: dict[str, str]) -> str:
-    """Replace ``{{nom}}``-style placeholders; an unknown name is an error."""
-    def replace(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in values:
-            raise KeyError(f"unknown placeholder {{{{{name}}}}} in the template")
-        return values[name]
-    return PLACEHOLDER.sub(replace, text)
-
-
-def page_notebook(template, values: dict[str, str], single_area_region: bool = False):
-    """The template for one page: placeholders filled in markdown cells, notes for
-    analysts (tag ``note-modele``) dropped, and the region comparison (tag
-    ``comparaison-region``) dropped when the region is the département alone."""
-    import copy
-
-    nb = copy.deepcopy(template)
-    dropped = {TEMPLATE_ONLY_TAG} | ({REGION_TAG} if single_area_region else set())
-    cells = []
-    for cell in nb.cells:
-        if dropped & set(cell.get("metadata", {}).get("tags", [])):
-            continue
-        if cell.cell_type == "markdown":
-            cell.source = fill_placeholders(cell.source, values)
-        cells.append(cell)
-    nb.cells = cells
-    return nb
 
 
 def finish_notebook(nb, key: str) -> None:
@@ -461,7 +428,7 @@ def init_worker(renderer: str, layout: Layout, progress=None) -> None:
     _PROGRESS = progress
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     papermill_engines.register(ENGINE_NAME, _engine_class())
-    _TEMPLATE = nbformat.read(paths.TEMPLATE, as_version=4)
+    _TEMPLATE = nbformat.read(paths.TEMPLATE, as_version=4)  # written by build_book
     _KERNEL = WarmKernel()
     atexit.register(_KERNEL.stop)
 
@@ -488,6 +455,8 @@ def execute_page(job: PageJob, timeout: float) -> PageResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from tradebook.template import page_notebook
+
     global _LAST_NOTEBOOK
     start = time.monotonic()
     failed = _LAYOUT.failed / f"{job.code}.ipynb"
@@ -496,7 +465,7 @@ def execute_page(job: PageJob, timeout: float) -> PageResult:
         _KERNEL.ensure()
         _KERNEL.deadline = time.monotonic() + timeout
         nb = papermill.execute_notebook(
-            page_notebook(_TEMPLATE, job.values, job.single_area_region), None,
+            page_notebook(_TEMPLATE, job.zone.titre, job.zone.type), None,
             parameters=job.parameters,
             engine_name=ENGINE_NAME, kernel_name=KERNEL_NAME, progress_bar=False,
             request_save_on_cell_execute=False, log_output=False,
@@ -604,14 +573,14 @@ def yaml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def toc_yaml(deps: Sequence[Departement]) -> str:
+def toc_yaml(deps: Sequence[Zone]) -> str:
     """The Jupyter Book table of contents for ``deps``.
 
     Introduction (root), methodology, analyst's guide and the index of
     départements first; then one part per region, in publication order, with its
     départements in natural code order.
     """
-    selected = {d.code_dgddi for d in deps}
+    selected = {d.dgddi for d in deps}
     lines = [
         "# Généré par `python -m tradebook book` depuis data/nomenclatures/ : ne pas modifier à la main.",
         "# Les chemins sont relatifs à book/, le dossier des sources du livre.",
@@ -633,7 +602,7 @@ def toc_yaml(deps: Sequence[Departement]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def index_markdown(deps: Sequence[Departement], totals, annee: int,
+def index_markdown(deps: Sequence[Zone], totals, annee: int,
                    donnees_fictives: bool, annee_partielle: bool) -> str:
     """The index page: one row per département with its totals, linking to its page."""
     from tradebook.formatting import format_eur, format_signed_eur
@@ -658,8 +627,8 @@ def index_markdown(deps: Sequence[Departement], totals, annee: int,
     lines += ["| Code | Département | Région | Exportations | Importations | Solde |",
               "| :-- | :-- | :-- | --: | --: | --: |"]
     for dep in deps:
-        exports = values.get((dep.code_dgddi, "E"), 0)
-        imports = values.get((dep.code_dgddi, "I"), 0)
+        exports = values.get((dep.dgddi, "E"), 0)
+        imports = values.get((dep.dgddi, "I"), 0)
         lines.append(f"| {dep.code} | [{dep.nom}]({dep.code}.ipynb) | {dep.region_nom} | "
                      f"{format_eur(exports, 'M€')} | {format_eur(imports, 'M€')} | "
                      f"{format_signed_eur(exports - imports, 'M€')} |")
@@ -816,7 +785,7 @@ def failure_report(failures: Sequence[PageResult]) -> str:
     return "\n".join(lines)
 
 
-def build_book(deps: Sequence[Departement], prepared, *, workers: int, timeout: float,
+def build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
                site: bool = True, progress: bool = True, log=print,
                layout: Layout = DEFAULT_LAYOUT) -> RunSummary:
     """Execute the pages of ``deps`` that changed and build the site; return a summary.
@@ -824,8 +793,11 @@ def build_book(deps: Sequence[Departement], prepared, *, workers: int, timeout: 
     Raises :class:`BookError` after listing the failed pages, or when the site
     build fails; the published site is then left as it was.
     """
+    from tradebook.template import template_text
+
     summary = RunSummary()
     clock = time.monotonic()
+    write_if_changed(paths.TEMPLATE, template_text())
     jobs = plan_pages(deps, Path(prepared.path), prepared.annee, layout)
     state = read_state(layout.state)
     todo = pages_to_run(jobs, state)
@@ -869,30 +841,6 @@ def build_book(deps: Sequence[Departement], prepared, *, workers: int, timeout: 
         summary.site = "construit"
     summary.timings["site"] = time.monotonic() - clock
     return summary
-
-
-def run(args: argparse.Namespace) -> int:
-    """Handler of ``python -m tradebook book``."""
-    deps = select_departements(args.departements)
-    workers, timeout = check_options(args)
-    from tradebook.prepare import ensure_prepared
-
-    prepared = ensure_prepared(args.donnees, args.annee, skip_invalid=args.skip_invalid,
-                               allow_partial_year=args.allow_partial_year)
-    print(f"Livre {prepared.annee} : {len(deps)} département(s), {workers} processus"
-          + (" (données fictives)" if prepared.donnees_fictives else "") + ".")
-    summary = build_book(deps, prepared, workers=workers, timeout=timeout,
-                         site=not args.no_site)
-    print(f"Pages exécutées : {len(summary.executed)}, inchangées : {len(summary.skipped)} "
-          f"({summary.timings.get('execution', 0):.1f} s ; site : "
-          f"{summary.timings.get('site', 0):.1f} s).")
-    if args.no_site:
-        print(f"Notebooks exécutés dans {DEFAULT_LAYOUT.pages}/ (site non construit).")
-        return 0
-    state = "à jour, rien à reconstruire" if summary.site == "inchangé" else "construit"
-    print(f"Site {state} : ouvrez {DEFAULT_LAYOUT.published / 'index.html'} "
-          f"ou lancez « make serve » puis http://127.0.0.1:8000/")
-    return 0
 
 
 if __name__ == "__main__":  # the site build child process (see build_command)

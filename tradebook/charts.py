@@ -11,32 +11,32 @@ generated in Vega-Lite from one row per link to keep pages small.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import squarify
-import vl_convert as vlc
 
-from tradebook import style
+from tradebook import render, style
 from tradebook.files import write_bytes_atomic
 from tradebook.formatting import (
-    VEGA_FORMAT_LOCALE,
     common_unit,
     format_eur,
     format_number,
     format_percent,
     format_signed_eur,
+    shown_unit,
     UNITS,
 )
+from tradebook.indicators import flux_code
 from tradebook.nomenclatures import AUTRES
+from tradebook.texts import Rules
 
 style.enable_theme()
 
-FLUX = ("exportations", "importations")
 CHAR_WIDTH = 0.53  # average glyph width as a fraction of the font size (Arial-like)
 ELLIPSIS = "…"
 BOLD_FACTOR = 1.1  # bold glyphs are about 10 % wider
@@ -50,6 +50,7 @@ class ChartContext:
     annee: int
     donnees_fictives: bool = False
     annee_partielle: bool = False
+    rules: Rules = field(default_factory=Rules)
 
     @property
     def source(self) -> list[str]:
@@ -64,15 +65,36 @@ class ChartContext:
         return [text, f"{self.zone_nom}, {self.annee}"]
 
 
-def context_of(fiche: Any, zone: Any = None) -> ChartContext:
-    """The chart context of a fiche (or of another zone of it, e.g. its region)."""
-    zone = zone if zone is not None else fiche.zone
-    nom = zone.nom if getattr(zone, "type", "") != "departement" else f"{zone.nom} ({zone.code})"
+@dataclass(frozen=True)
+class ChartWords:
+    """The French words of one chart, rendered from ``data/textes.yml`` by the
+    figure registry: its title (the zone and year are appended), subtitle lines,
+    screen-reader description, the message drawn when there is nothing to show,
+    and short labels drawn inside the chart (column headers...)."""
+
+    title: str
+    subtitle: tuple[str, ...] = ()
+    description: str = ""
+    empty: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def label(self, name: str) -> str:
+        """One inside label; a missing one is a programming error, said plainly."""
+        try:
+            return self.labels[name]
+        except KeyError:
+            raise KeyError(f"étiquette « {name} » absente de textes.yml pour « {self.title} »") \
+                from None
+
+
+def context_of(fiche: Any) -> ChartContext:
+    """The chart context of a fiche."""
     return ChartContext(
-        zone_nom=nom,
+        zone_nom=fiche.zone.titre,
         annee=int(fiche.annee),
         donnees_fictives=bool(fiche.donnees_fictives),
-        annee_partielle=bool(getattr(fiche, "annee_partielle", False)),
+        annee_partielle=bool(fiche.annee_partielle),
+        rules=fiche.rules,
     )
 
 
@@ -137,16 +159,18 @@ def _source_title(ctx: ChartContext) -> alt.TitleParams:
     )
 
 
-def _framed(body: alt.TopLevelMixin, ctx: ChartContext, title: str | list[str],
-            subtitle: str | list[str], description: str = "") -> alt.VConcatChart:
-    """``body`` with the title and subtitle above and the source line below;
-    ``description`` is the text screen readers announce (ARIA)."""
-    lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
+def _framed(body: alt.TopLevelMixin, ctx: ChartContext, words: ChartWords,
+            subtitle: list[str] | None = None) -> alt.VConcatChart:
+    """``body`` with the title and subtitle above and the source line below; the
+    description is the text screen readers announce (ARIA)."""
+    title = ctx.titled(words.title)
+    lines = list(words.subtitle if subtitle is None else subtitle)
     heading = title if isinstance(title, str) else " — ".join(title)
-    summary = " ".join([f"{heading}.", *[f"{line}." for line in lines], description]).strip()
+    summary = " ".join([f"{heading}.", *[f"{line}." for line in lines],
+                        words.description]).strip()
     body = body.copy(deep=False)  # what .properties() does, without re-validating
     body.title = _source_title(ctx)
-    return alt.VConcatChart(vconcat=[body], spacing=0, title=_title(title, subtitle),
+    return alt.VConcatChart(vconcat=[body], spacing=0, title=_title(title, lines),
                             description=summary)
 
 
@@ -246,14 +270,15 @@ def _pixel_position(field: str, extent: float, reverse: bool = False) -> dict:
     return _field(field, "quantitative", scale=_pixel_scale(extent, reverse), axis=None)
 
 
-def _empty(ctx: ChartContext, title: str | list[str], message: str) -> alt.VConcatChart:
+def _empty(ctx: ChartContext, words: ChartWords) -> alt.VConcatChart:
     """A framed chart that only says there is nothing to draw."""
+    message = words.empty
     body = _unit(_data(pd.DataFrame({"message": [message]})),
                  _mark("text", align="left", baseline="middle", color=style.MUTED,
                        fontSize=style.LABEL_SIZE),
                  {"text": _field("message"), "x": {"value": 0}, "y": {"value": 20}},
                  width=560, height=40)
-    return _framed(body, ctx, title, message)
+    return _framed(body, ctx, words, [message])
 
 
 # --------------------------------------------------------------------------- partners
@@ -281,10 +306,22 @@ def _sign_class(value: float, unit: str) -> str:
     return "négatif" if shown.startswith("\u2212") else "nul"
 
 
+def partners_unit(partners: pd.DataFrame) -> str:
+    """The unit of the partners chart: that of its largest amount."""
+    return common_unit(list(partners["importations"]) + list(partners["exportations"]))
+
+
+def bar_value_text(value: float, unit: str) -> str:
+    """A bar's value label: the number alone in the chart's unit (the header names
+    it), with its own unit when too small for it (``5,1 k€``, never ``0,0``)."""
+    if shown_unit(value, unit) != unit:
+        return format_eur(abs(value), unit)
+    return format_number(abs(value) / UNITS[unit][0], UNITS[unit][1])
+
+
 def partners_rows(partners: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Long table for the butterfly chart (two rows per country) and its unit."""
-    unit = common_unit(list(partners["importations"]) + list(partners["exportations"]))
-    divisor = UNITS[unit][0]
+    unit = partners_unit(partners)
     labels = _unique_labels(partners["libelle"], partners["pays"], PARTNER_LABEL_CHARS)
     rows = []
     for rec, label in zip(partners.itertuples(index=False), labels):
@@ -298,18 +335,18 @@ def partners_rows(partners: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         }
         for flux, value in (("Importations", -rec.importations),
                             ("Exportations", rec.exportations)):
-            rows.append({**common, "flux": flux, "valeur": round(value / divisor, 4),
-                         "valeur_txt": format_number(abs(value) / divisor, UNITS[unit][1])})
+            rows.append({**common, "flux": flux, "valeur": round(value / UNITS[unit][0], 4),
+                         "valeur_txt": bar_value_text(value, unit)})
     return pd.DataFrame(rows), unit
 
 
-def partners_chart(partners: pd.DataFrame, ctx: ChartContext) -> alt.VConcatChart:
+def partners_chart(partners: pd.DataFrame, ctx: ChartContext,
+                   words: ChartWords) -> alt.VConcatChart:
     """Butterfly chart: imports to the left (blue), exports to the right (violet),
     the balance per country as a signed, coloured label on the right."""
-    title = ctx.titled("Principaux pays partenaires")
     if partners.empty:
-        return _empty(ctx, title, "Aucun échange enregistré avec un pays partenaire.")
-    data, unit = partners_rows(partners)
+        return _empty(ctx, words)
+    data, _ = partners_rows(partners)
     order = list(dict.fromkeys(data["etiquette"]))
     extent = max(float(data["valeur"].abs().max()), 1e-9) * PARTNER_LABEL_ROOM
     height = PARTNER_ROW * len(order)
@@ -341,7 +378,7 @@ def partners_chart(partners: pd.DataFrame, ctx: ChartContext) -> alt.VConcatChar
                      "tooltip": tooltip, "x": balance_x, "y": y},
                     name="soldes", transform=[{"filter": "datum.flux == 'Exportations'"}])
     headers = pd.DataFrame({
-        "texte": [f"Importations ({unit})", f"Exportations ({unit})"],
+        "texte": [words.label("importations"), words.label("exportations")],
         "x": [-extent / 2, extent / 2], "couleur": [style.IMPORTS, style.EXPORTS],
     })
     header_mark = {"baseline": "bottom", "dy": -6, "fontSize": style.LABEL_SIZE,
@@ -349,50 +386,28 @@ def partners_chart(partners: pd.DataFrame, ctx: ChartContext) -> alt.VConcatChar
     flux_headers = _unit(_data(headers), _mark("text", **header_mark), {
         "color": _field("couleur", scale=None), "text": _field("texte"), "x": header_x,
         "y": {"value": 0}})
-    balance_header = _unit(_data(pd.DataFrame({"texte": ["Solde"]})),
+    balance_header = _unit(_data(pd.DataFrame({"texte": [words.label("solde")]})),
                            _mark("text", align="left", **header_mark),
                            {"text": _field("texte"), "x": balance_x, "y": {"value": 0}})
     body = _layered([bars, zero, values, balance, flux_headers, balance_header],
                     PARTNER_PLOT_WIDTH, height)
-    totals = partners[["importations", "exportations", "solde"]].sum()
-    subtitle = [f"{len(partners)} pays, les 5 premiers clients et les 5 premiers fournisseurs :",
-                f"{format_eur(totals['exportations'])} d'exportations, "
-                f"{format_eur(totals['importations'])} d'importations, "
-                f"solde {format_signed_eur(totals['solde'])}"]
-    description = ("Barres horizontales opposées par pays : importations à gauche en bleu, "
-                   "exportations à droite en violet, solde signé à droite.")
-    return _framed(body, ctx, title, subtitle, description)
+    return _framed(body, ctx, words)
 
 
 # --------------------------------------------------------------------------- treemaps
 
 TREEMAP_WIDTH = 560
 TREEMAP_HEIGHT = 340
-TREEMAP_MAX_TILES = 24
-TREEMAP_MIN_SHARE = 0.005
 TILE_PAD = 4  # px of padding inside a tile
 LINE = 13  # px per text line
 MIN_NAME_CHARS = 12  # a shortened name must show at least this much
 OTHERS_LABEL = "autres produits"
 
-FLUX_WORDS = {
-    "exportations": {"title": "Produits exportés", "total": "Exportations",
-                     "share": "Part des exportations", "adj": "exportés"},
-    "importations": {"title": "Produits importés", "total": "Importations",
-                     "share": "Part des importations", "adj": "importés"},
-}
-
-
-def _check_flux(flux: str) -> None:
-    """Reject a flux name other than ``exportations`` / ``importations``."""
-    if flux not in FLUX:
-        raise ValueError(f"flux inconnu : {flux!r} (attendu : exportations ou importations)")
-
-
-def treemap_items(products: pd.DataFrame) -> pd.DataFrame:
-    """Products drawn as tiles: the largest ones, the tail grouped as one tile."""
+def treemap_items(products: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Products drawn as tiles: the largest ones (at most ``rules.tuiles_max``, each at
+    least ``rules.part_min_tuile`` of the total), the tail grouped as one tile."""
     products = products[products["valeur"] > 0].reset_index(drop=True)
-    keep = (products.index < TREEMAP_MAX_TILES) & (products["part"] >= TREEMAP_MIN_SHARE)
+    keep = (products.index < rules.tuiles_max) & (products["part"] >= rules.part_min_tuile)
     keep |= products.index == 0
     items = products.loc[keep, ["code", "libelle", "valeur", "part"]].copy()
     items["autres"] = False
@@ -436,9 +451,15 @@ def tile_label(name: str, value: str, share: str, dx: float, dy: float
     return [], []
 
 
-def treemap_rows(products: pd.DataFrame, flux: str) -> pd.DataFrame:
+def grouped_products(products: pd.DataFrame, rules: Rules) -> int:
+    """How many products the treemap groups into its « autres produits » tile (0 if none)."""
+    items = treemap_items(products, rules)
+    return int(len(products[products["valeur"] > 0]) - len(items) + items["autres"].sum())
+
+
+def treemap_rows(products: pd.DataFrame, flux: str, rules: Rules) -> pd.DataFrame:
     """Tiles in pixels (squarify), with colours, label lines and tooltip texts."""
-    items = treemap_items(products)
+    items = treemap_items(products, rules)
     sizes = squarify.normalize_sizes(items["valeur"].astype(float).tolist(),
                                      TREEMAP_WIDTH, TREEMAP_HEIGHT)
     rects = squarify.squarify(sizes, 0, 0, TREEMAP_WIDTH, TREEMAP_HEIGHT)
@@ -475,21 +496,15 @@ def _tile_text(rows: Any, name: str, field: str, y_field: str, tooltip: list[dic
 
 
 def treemap_chart(products: pd.DataFrame, flux: str, ctx: ChartContext,
-                  solde: float | None = None) -> alt.VConcatChart:
+                  words: ChartWords) -> alt.VConcatChart:
     """Treemap of the products of one flux, area proportional to value."""
-    _check_flux(flux)
-    words = FLUX_WORDS[flux]
-    title = ctx.titled(words["title"])
+    flux_code(flux)
     total = int(products["valeur"].sum()) if not products.empty else 0
-    balance = f" · solde commercial : {format_signed_eur(solde)}" if solde is not None else ""
-    subtitle = [f"{words['total']} : {format_eur(total)}{balance}"]
     if total <= 0:
-        return _empty(ctx, title, f"Aucun produit {words['adj']} enregistré.")
-    data = treemap_rows(products, flux)
-    subtitle.append(f"{len(products)} produits ; la surface de chaque rectangle est "
-                    f"proportionnelle à sa valeur")
+        return _empty(ctx, words)
+    data = treemap_rows(products, flux, ctx.rules)
     tooltip = _tooltips([("libelle", "Produit"), ("code", "Code"), ("valeur_txt", "Valeur"),
-                         ("part_txt", words["share"])])
+                         ("part_txt", "Part du total")])
     rows = _data(data)
     tiles = _unit(rows, _mark("rect", stroke="white", strokeWidth=1.5), {
         "color": _field("couleur", scale=None), "tooltip": tooltip,
@@ -499,11 +514,7 @@ def treemap_chart(products: pd.DataFrame, flux: str, ctx: ChartContext,
     names = _tile_text(rows, "noms", "nom", "ty", tooltip, fontWeight="bold")
     figures = _tile_text(rows, "chiffres", "chiffres", "ty_chiffres", tooltip)
     body = _layered([tiles, names, figures], TREEMAP_WIDTH, TREEMAP_HEIGHT)
-    top = products.iloc[0]
-    description = (f"Carte proportionnelle (treemap) des produits {words['adj']} ; le premier est "
-                   f"{top['libelle']} ({format_eur(top['valeur'])}, "
-                   f"{format_percent(top['part'])}). Le tableau associé donne chaque produit.")
-    return _framed(body, ctx, title, subtitle, description)
+    return _framed(body, ctx, words)
 
 
 # --------------------------------------------------------------------------- Sankey
@@ -519,10 +530,9 @@ BAND_STEPS = 24
 TWO_LINE_NODE = 21  # px: nodes at least this tall get name and value on two lines
 COORD_DECIMALS = 2  # px precision of the geometry sent to Vega
 
-SANKEY_SIDES = {
-    # flux -> (left column: field prefix, header), (right column)
-    "exportations": (("produit", "Produits"), ("pays", "Pays de destination")),
-    "importations": (("pays", "Pays d'origine"), ("produit", "Produits")),
+SANKEY_SIDES = {  # flux -> field of the left column, of the right column
+    "exportations": ("produit", "pays"),
+    "importations": ("pays", "produit"),
 }
 
 
@@ -578,7 +588,7 @@ def sankey_layout(flows: pd.DataFrame, flux: str, total: float
     each node, its links are stacked in the order of the nodes at their other
     end, so that bands do not cross needlessly. Plain Python: the tables are tiny.
     """
-    (left_key, _), (right_key, _) = SANKEY_SIDES[flux]
+    left_key, right_key = SANKEY_SIDES[flux]
     records = [r for r in flows.to_dict("records") if r["valeur"] > 0]
     left, right = _node_order(records, left_key), _node_order(records, right_key)
     flow_sum = float(sum(r["valeur"] for r in records))
@@ -662,29 +672,14 @@ def _bands(links: Any, name: str, keep: str, color: str, opacity: float) -> alt.
     }, name=name, transform=transform)
 
 
-SANKEY_WORDS = {
-    "exportations": {"title": "Flux d'exportations", "total": "Exportations",
-                     "reading": "des produits vers les pays de destination",
-                     "pair": "un produit et un pays", "empty": "Aucune exportation enregistrée."},
-    "importations": {"title": "Flux d'importations", "total": "Importations",
-                     "reading": "des pays d'origine vers les produits",
-                     "pair": "un pays et un produit", "empty": "Aucune importation enregistrée."},
-}
-
-
-def sankey_chart(flows: pd.DataFrame, flux: str, ctx: ChartContext,
+def sankey_chart(flows: pd.DataFrame, flux: str, ctx: ChartContext, words: ChartWords,
                  total: float) -> alt.VConcatChart:
-    """Two-column Sankey of one flux: node bars and S-shaped bands, red main links."""
-    _check_flux(flux)
-    words = SANKEY_WORDS[flux]
-    title = ctx.titled(words["title"])
+    """Two-column Sankey of one flux: node bars and S-shaped bands, red main links;
+    ``total`` is the flux total (the base of the shares in the tooltips)."""
+    flux_code(flux)
     if flows.empty or float(flows["valeur"].sum()) <= 0:
-        return _empty(ctx, title, words["empty"])
+        return _empty(ctx, words)
     nodes, links = sankey_layout(flows, flux, total)
-    n_red = int(links["rouge"].sum())
-    subtitle = [f"{words['total']} : {format_eur(total)}, {words['reading']}"]
-    if n_red:
-        subtitle.append(f"En rouge, les {n_red} principaux flux entre {words['pair']} nommés")
     links_data = _data(links[["lien", "valeur_txt", "part_txt", "rouge",
                               "ya0", "ya1", "yb0", "yb1"]])
     grey = _bands(links_data, "liens_gris", "!datum.rouge", style.GREY_LINK, 0.45)
@@ -705,62 +700,28 @@ def sankey_chart(flows: pd.DataFrame, flux: str, ctx: ChartContext,
         "x": _pixel_position("tx", SANKEY_WIDTH),
         "y": _pixel_position("ty", SANKEY_HEIGHT, reverse=True),
     }, name="etiquettes")
-    (_, left_head), (_, right_head) = SANKEY_SIDES[flux]
-    heads = pd.DataFrame({"texte": [left_head, right_head], "cote": ["gauche", "droite"],
+    heads = pd.DataFrame({"texte": [words.label("gauche"), words.label("droite")],
+                          "cote": ["gauche", "droite"],
                           "x": [LABEL_AREA + NODE_WIDTH, SANKEY_WIDTH - LABEL_AREA - NODE_WIDTH]})
     head_marks = _unit(_data(heads), _mark("text", align=align, baseline="top",
                                            fontSize=style.LABEL_SIZE, fontWeight="bold"),
                        {"text": _field("texte"), "x": _pixel_position("x", SANKEY_WIDTH),
                         "y": {"value": 0}})
     body = _layered([grey, red, bars, labels, head_marks], SANKEY_WIDTH, SANKEY_HEIGHT)
-    description = (f"Diagramme de Sankey {words['reading']} : {len(links)} liens dont l'épaisseur "
-                   "est proportionnelle à la valeur. Le tableau associé donne chaque lien.")
-    return _framed(body, ctx, title, subtitle, description)
+    return _framed(body, ctx, words)
 
 
-# --------------------------------------------------------------------------- fiche
-
-
-CHART_KEYS = ("partenaires", "produits_importations", "produits_exportations",
-              "flux_exportations", "flux_importations")
-
-
-def fiche_chart(fiche: Any, key: str, ctx: ChartContext | None = None) -> alt.VConcatChart:
-    """One chart of a fiche, by its key in :data:`CHART_KEYS`."""
-    if key not in CHART_KEYS:
-        raise ValueError(f"graphique inconnu : {key!r} (attendu : {', '.join(CHART_KEYS)})")
-    ctx = ctx or context_of(fiche)
-    totals = fiche.totaux
-    if key == "partenaires":
-        return partners_chart(fiche.partenaires, ctx)
-    kind, flux = key.split("_", 1)
-    if kind == "produits":
-        return treemap_chart(fiche.produits[flux], flux, ctx, solde=totals.solde)
-    return sankey_chart(fiche.flux[flux], flux, ctx, getattr(totals, flux))
-
-
-def fiche_charts(fiche: Any) -> dict[str, alt.VConcatChart]:
-    """Every chart of a fiche, keyed as the tables of :func:`tradebook.tables.fiche_tables`."""
-    ctx = context_of(fiche)
-    return {key: fiche_chart(fiche, key, ctx) for key in CHART_KEYS}
+# --------------------------------------------------------------------------- rendering
 
 
 def render_svg(chart: alt.TopLevelMixin) -> str:
     """SVG text of a chart, rendered offline by vl-convert with French numbers."""
-    return vlc.vegalite_to_svg(chart.to_dict(), vl_version=_vl_version(),
-                               format_locale=VEGA_FORMAT_LOCALE)
+    return render.svg_of(chart.to_dict())
 
 
 def render_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
     """PNG bytes of a chart (``scale`` x the CSS pixel size)."""
-    return vlc.vegalite_to_png(chart.to_dict(), vl_version=_vl_version(), scale=scale,
-                               format_locale=VEGA_FORMAT_LOCALE)
-
-
-def _vl_version() -> str:
-    """Vega-Lite version matching Altair's schema, as vl-convert names it (``6.4``)."""
-    major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
-    return f"{major}.{minor}"
+    return render.png_of(chart.to_dict(), scale)
 
 
 PUBLISHED_MODE = 0o644  # images are published, whatever the umask

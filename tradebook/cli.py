@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from tradebook.errors import TradebookError
-from tradebook.paths import PREPARED, RAW, SAMPLE_ZIP
+from tradebook.formatting import format_number
+from tradebook.paths import PREPARED, RAW, SAMPLE_ZIP, TEMPLATE
 
 DEFAULT_YEAR = 2024
 
@@ -85,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Calcule les indicateurs du portrait ANCT et les exporte "
                                        "en JSON, CSV ou images.")
     zone = fiche.add_mutually_exclusive_group(required=True)
-    zone.add_argument("--departement", metavar="CODE", help="code du département (61, 2A, 971...)")
-    zone.add_argument("--region", metavar="CODE", help="code région INSEE (28) ou DGDDI (05)")
+    zone.add_argument("--departement", metavar="CODE", help="code ou nom du département (61, 2A, 971, orne...)")
+    zone.add_argument("--region", metavar="CODE", help="code région INSEE (28) ou DGDDI (05), ou son nom (normandie)")
     zone.add_argument("--france", action="store_true", help="la France entière")
     add_data_options(fiche)
     fiche.add_argument("--niveau", choices=["a129", "cpf4"], default="a129",
@@ -94,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     fiche.add_argument("--json", action="store_true", help="écrire la fiche en JSON sur la sortie standard")
     fiche.add_argument("--csv", type=Path, metavar="DOSSIER", help="écrire les tableaux en CSV dans DOSSIER")
     fiche.add_argument("--images", type=Path, metavar="DOSSIER", help="écrire les graphiques en SVG et PNG dans DOSSIER")
+    fiche.add_argument("--csv-format", choices=["excel-fr", "international"], default="excel-fr",
+                       dest="csv_format",
+                       help="excel-fr : « ; » et virgule décimale, pour Excel en français (défaut) ; "
+                            "international : « , » et point décimal")
     fiche.set_defaults(handler=run_fiche)
 
     book = sub.add_parser("book", help="exécuter les fiches et construire le livre HTML",
@@ -118,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--echelle", type=float, default=1.0, metavar="X",
                         help="facteur de taille (plusieurs millions de lignes au-delà de 10 ; jamais versionné)")
     sample.set_defaults(handler=run_sample)
+
+    template = sub.add_parser("modele", help="régénérer le notebook modèle des pages",
+                              description="Écrit notebooks/fiche_departement.ipynb à partir du "
+                                          "registre des figures et de data/textes.yml.")
+    template.set_defaults(handler=run_template)
     return parser
 
 
@@ -145,17 +155,68 @@ def run_prepare(args: argparse.Namespace) -> int:
 
 
 def run_fiche(args: argparse.Namespace) -> int:
-    """Handler of ``fiche``."""
-    from tradebook import fiche
+    """Handler of ``fiche``: resolve the zone (before reading any data, so that an
+    unknown code fails at once), load the data, export."""
+    from tradebook import fiche, nomenclatures
+    from tradebook.indicators import compute_fiche
+    from tradebook.prepare import ensure_prepared
 
-    return fiche.run(args)
+    if args.region:
+        note = nomenclatures.region_code_note(args.region)
+        if note:
+            print(f"Note : {note}", file=sys.stderr)
+    zone = nomenclatures.resolve_zone(args.departement, args.region, args.france)
+    prepared = ensure_prepared(args.donnees, args.annee, skip_invalid=args.skip_invalid,
+                               allow_partial_year=args.allow_partial_year)
+    computed = compute_fiche(prepared, zone, args.niveau)
+    info = sys.stderr if args.json else sys.stdout
+    if args.json:
+        print(fiche.fiche_to_json(computed))
+    if args.csv is not None:
+        written = fiche.write_csv(computed, args.csv, args.csv_format)
+        print(f"{len(written)} tableaux CSV écrits dans {args.csv}", file=info)
+    if args.images is not None:
+        written = fiche.write_images(computed, args.images)
+        print(f"{len(written)} images (SVG et PNG) écrites dans {args.images}", file=info)
+    if not (args.json or args.csv is not None or args.images is not None):
+        print(fiche.summary(computed))
+    return 0
 
 
 def run_book(args: argparse.Namespace) -> int:
-    """Handler of ``book``."""
+    """Handler of ``book``: resolve every code first, then prepare, execute, build."""
     from tradebook import book
+    from tradebook.prepare import ensure_prepared
 
-    return book.run(args)
+    zones = book.select_departements(args.departements)
+    workers, timeout = book.check_options(args.processus, args.delai)
+    prepared = ensure_prepared(args.donnees, args.annee, skip_invalid=args.skip_invalid,
+                               allow_partial_year=args.allow_partial_year)
+    print(f"Livre {prepared.annee} : {len(zones)} département(s), {workers} processus"
+          + (" (données fictives)" if prepared.donnees_fictives else "") + ".")
+    summary = book.build_book(zones, prepared, workers=workers, timeout=timeout,
+                              site=not args.no_site)
+    execution = format_number(summary.timings.get("execution", 0), 1)
+    site = format_number(summary.timings.get("site", 0), 1)
+    print(f"Pages exécutées : {len(summary.executed)}, inchangées : {len(summary.skipped)} "
+          f"({execution} s ; site : {site} s).")
+    if args.no_site:
+        print(f"Notebooks exécutés dans {book.DEFAULT_LAYOUT.pages}/ (site non construit).")
+        return 0
+    state = "à jour, rien à reconstruire" if summary.site == "inchangé" else "construit"
+    print(f"Site {state} : ouvrez {book.DEFAULT_LAYOUT.published / 'index.html'} "
+          f"ou lancez « make serve » puis http://127.0.0.1:8000/")
+    return 0
+
+
+def run_template(args: argparse.Namespace) -> int:
+    """Handler of ``modele``: write the template notebook generated from the registry."""
+    from tradebook.files import write_text_atomic
+    from tradebook.template import template_text
+
+    write_text_atomic(TEMPLATE, template_text())
+    print(f"Notebook modèle écrit : {TEMPLATE}")
+    return 0
 
 
 def run_sample(args: argparse.Namespace) -> int:

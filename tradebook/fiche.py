@@ -1,62 +1,41 @@
-"""Stage 5: export a fiche as JSON, CSV tables or images, and the ``fiche`` command.
+"""Stage 5: export a fiche as JSON, CSV tables or images.
 
 ``python -m tradebook fiche --departement 61 --annee 2024 --donnees PATH --json``
-prints the machine-readable fiche (the contract of issue 4): integer euros,
-shares as fractions (0.037 for 3.7 %, ``null`` when not applicable), the code
-``AUTRES`` for aggregate buckets.
+prints the machine-readable fiche: integer euros, shares as fractions (0.037 for
+3.7 %, ``null`` when not applicable), the code ``AUTRES`` for aggregate buckets.
 
-CSV files (``--csv DIR``) are written for Excel as French users open it:
-UTF-8 with a byte-order mark (so accents display), ``;`` as separator, CRLF line
-ends, one file per table. Each holds the French-formatted columns of
-:mod:`tradebook.tables` (``1 446,3 M€``, ``3,7 %``: for reading) followed by the
-raw values under the JSON names (``valeur_eur`` in integer euros, ``part`` as a
-fraction with a dot decimal, codes, ``rouge`` as True/False: for programs).
-Images (``--images DIR``) are one SVG and one PNG per chart. File names start
-with the zone and the year (``departement_61_2024_partenaires.csv``) so that
-several fiches can share a folder. Every file is written atomically.
+CSV files (``--csv DIR``) hold, for every figure of the registry that applies to
+the zone, the raw values of its table, one header per column: codes, labels,
+integer euros (``*_eur``), fractions (``part``), ``oui``/``non``. The first column,
+``source``, says where the figures come from, and says « Données fictives » on
+every row when the data are the illustrative sample. Two flavours:
+
+- ``excel-fr`` (default): what French Excel opens as is: UTF-8 with a byte-order
+  mark, ``;`` as separator, decimal comma, CRLF line ends;
+- ``international``: UTF-8 without mark, ``,`` as separator, decimal point, LF.
+
+A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+prefixed with ``'`` so that no spreadsheet runs it as a formula (a label file
+could carry ``=HYPERLINK(...)``). Images (``--images DIR``) are one SVG and one PNG
+per chart. File names start with the zone and the year
+(``departement_61_2024_partenaires.csv``). Every file is written atomically.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from tradebook import nomenclatures
+from tradebook import style
 from tradebook.errors import TradebookError
 from tradebook.files import write_text_atomic
-from tradebook.formatting import format_share
-from tradebook.indicators import FLUX_CODES, Fiche, ZoneTotals, compute_fiche
+from tradebook.formatting import format_eur, format_percent, format_signed_eur
+from tradebook.indicators import FLUX_CODES, Fiche, ZoneTotals
 from tradebook.nomenclatures import Zone
-
-TABLE_KEYS = ("partenaires", "produits_importations", "produits_exportations",
-              "flux_exportations", "flux_importations")
-CSV_ENCODING = "utf-8-sig"
-CSV_SEPARATOR = ";"
-
-
-# --------------------------------------------------------------------------- zone
-
-
-def resolve_zone(args: argparse.Namespace) -> Zone:
-    """The zone named by ``--departement``, ``--region`` or ``--france``.
-
-    Unknown codes raise :class:`~tradebook.errors.UnknownCodeError` (French message).
-    """
-    if getattr(args, "departement", None):
-        return nomenclatures.departement_zone(nomenclatures.resolve_departement(args.departement))
-    if getattr(args, "region", None):
-        note = nomenclatures.region_code_note(args.region)
-        if note:
-            print(f"Note : {note}", file=sys.stderr)
-        return nomenclatures.region_zone(nomenclatures.resolve_region(args.region))
-    if getattr(args, "france", False):
-        return nomenclatures.france_zone()
-    raise ValueError("one of departement, region or france is required")
 
 
 # --------------------------------------------------------------------------- JSON
@@ -83,7 +62,7 @@ def flux_dict(totaux: ZoneTotals, flux: str) -> dict[str, Any]:
 def partners_list(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The ``partenaires`` array."""
     return [{"pays": str(r.pays), "libelle": str(r.libelle),
-             "importations_eur": int(r.importations), "exportations_eur": int(r.exportations),
+             "libelle_dgddi": str(r.libelle_dgddi), "importations_eur": int(r.importations), "exportations_eur": int(r.exportations),
              "solde_eur": int(r.solde)}
             for r in frame.itertuples(index=False)]
 
@@ -148,62 +127,82 @@ def output_folder(folder: Path) -> Path:
     return folder
 
 
-RAW_COLUMNS = {
-    "partenaires": {"importations": "importations_eur", "exportations": "exportations_eur",
-                    "solde": "solde_eur"},
-    "produits": {"valeur": "valeur_eur", "part": "part"},
-    "flux_exportations": {"produit": "produit", "pays": "pays", "valeur": "valeur_eur",
-                          "rouge": "rouge"},
-    "flux_importations": {"pays": "pays", "produit": "produit", "valeur": "valeur_eur",
-                          "rouge": "rouge"},
+@dataclass(frozen=True)
+class CsvFlavour:
+    """How a CSV file is written."""
+
+    encoding: str
+    separator: str
+    decimal: str
+    line_end: str
+
+
+CSV_FLAVOURS = {
+    "excel-fr": CsvFlavour("utf-8-sig", ";", ",", "\r\n"),
+    "international": CsvFlavour("utf-8", ",", ".", "\n"),
 }
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def raw_tables(fiche: Fiche) -> dict[str, pd.DataFrame]:
-    """The raw values behind each table (integer euros, fractions, codes), under the JSON names."""
-    def pick(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-        columns = RAW_COLUMNS[kind]
-        return frame[list(columns)].rename(columns=columns).reset_index(drop=True)
-
-    tables = {"partenaires": pick(fiche.partenaires, "partenaires")}
-    for flux in FLUX_CODES:
-        tables[f"produits_{flux}"] = pick(fiche.produits[flux], "produits")
-        tables[f"flux_{flux}"] = pick(fiche.flux[flux], f"flux_{flux}")
-    return tables
+def neutralised(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def csv_table(formatted: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
-    """The French-formatted columns followed by the raw columns, row by row."""
-    if len(formatted) != len(raw):
-        raise ValueError(f"formatted table has {len(formatted)} rows, raw table {len(raw)}")
-    return pd.concat([formatted.reset_index(drop=True), raw], axis=1)
+def csv_frame(raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The exported table: ``source`` first, booleans as ``oui``/``non``, text cells
+    neutralised against formula injection, numbers left as numbers."""
+    columns: dict[str, Any] = {"source": [source] * len(raw)}
+    for name, column in raw.items():
+        if column.dtype == bool:
+            columns[name] = column.map({True: "oui", False: "non"})
+        elif column.dtype.kind in "biuf":
+            columns[name] = column
+        else:
+            columns[name] = column.map(lambda v: neutralised(str(v)))
+    frame = pd.DataFrame(columns)
+    frame["source"] = frame["source"].map(neutralised)
+    return frame
 
 
-def write_csv(fiche: Fiche, folder: Path) -> list[Path]:
-    """Write one CSV per table into ``folder``; return the paths written."""
-    from tradebook.tables import fiche_tables
+def csv_text(frame: pd.DataFrame, flavour: CsvFlavour) -> str:
+    """The CSV text of one table in ``flavour``."""
+    return frame.to_csv(sep=flavour.separator, decimal=flavour.decimal, index=False,
+                        lineterminator=flavour.line_end)
 
-    formatted = fiche_tables(fiche)
+
+def source_mark(fiche: Fiche) -> str:
+    """The ``source`` column's value: DGDDI and the year, or the fictitious-data mark."""
+    return style.source_line(fiche.annee, fiche.donnees_fictives, fiche.annee_partielle)
+
+
+def write_csv(fiche: Fiche, folder: Path, csv_format: str = "excel-fr") -> list[Path]:
+    """Write one CSV per figure of the fiche's zone into ``folder``; return the paths."""
+    from tradebook import figures
+
+    if csv_format not in CSV_FLAVOURS:
+        raise TradebookError(f"Format CSV inconnu : « {csv_format} » (formats : "
+                             f"{', '.join(CSV_FLAVOURS)}).")
+    flavour = CSV_FLAVOURS[csv_format]
     folder = output_folder(folder)
     written = []
-    for key, raw in raw_tables(fiche).items():
-        table = csv_table(formatted[key], raw)
-        text = table.to_csv(sep=CSV_SEPARATOR, index=False, lineterminator="\r\n")
+    for key, rendered in figures.render_all(fiche).items():
+        text = csv_text(csv_frame(rendered.csv, source_mark(fiche)), flavour)
         written.append(write_text_atomic(folder / f"{file_prefix(fiche)}_{key}.csv", text,
-                                         encoding=CSV_ENCODING, newline=""))
+                                         encoding=flavour.encoding, newline=""))
     return written
 
 
 def write_images(fiche: Fiche, folder: Path) -> list[Path]:
     """Write every chart of the fiche as SVG and PNG into ``folder``; return the paths."""
-    from tradebook.charts import fiche_charts, save_chart
+    from tradebook import figures
+    from tradebook.charts import save_chart
 
     folder = output_folder(folder)
     written = []
-    for key, chart in fiche_charts(fiche).items():
+    for key, rendered in figures.render_all(fiche).items():
         base = folder / f"{file_prefix(fiche)}_{key}"
-        save_chart(chart, base)
-        written += [base.with_suffix(".svg"), base.with_suffix(".png")]
+        written += list(save_chart(rendered.chart, base))
     return written
 
 
@@ -216,16 +215,14 @@ def share_phrase(totaux: ZoneTotals, flux: str) -> str:
     region = getattr(totaux, f"part_region_{flux}")
     france = getattr(totaux, f"part_france_{flux}")
     if region is not None:
-        parts.append(f"{format_share(region)} de la région")
+        parts.append(f"{format_percent(region)} de la région")
     if france is not None:
-        parts.append(f"{format_share(france)} de la France")
+        parts.append(f"{format_percent(france)} de la France")
     return f" ({', '.join(parts)})" if parts else ""
 
 
 def summary(fiche: Fiche) -> str:
     """A short French text summary of the fiche (what the command prints by default)."""
-    from tradebook.formatting import format_eur, format_signed_eur
-
     zone = fiche.zone
     title = zone.nom if zone.type == "france" else f"{zone.nom} ({zone.code})"
     notes = [n for n, on in (("données fictives", fiche.donnees_fictives),
@@ -243,30 +240,5 @@ def summary(fiche: Fiche) -> str:
         if not table.empty:
             first = table.iloc[0]
             lines.append(f"Premier produit {verb} : {first['libelle']} "
-                         f"({format_eur(first['valeur'])}, {format_share(first['part'])})")
+                         f"({format_eur(first['valeur'])}, {format_percent(first['part'])})")
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- command
-
-
-def run(args: argparse.Namespace) -> int:
-    """Handler of ``python -m tradebook fiche``: resolve the zone, load the data, export."""
-    zone = resolve_zone(args)  # before reading any data: an unknown code fails at once
-    from tradebook.prepare import ensure_prepared
-
-    prepared = ensure_prepared(args.donnees, args.annee, skip_invalid=args.skip_invalid,
-                               allow_partial_year=args.allow_partial_year)
-    fiche = compute_fiche(prepared, zone, args.niveau)
-    info = sys.stderr if args.json else sys.stdout
-    if args.json:
-        print(fiche_to_json(fiche))
-    if args.csv is not None:
-        paths = write_csv(fiche, args.csv)
-        print(f"{len(paths)} tableaux CSV écrits dans {args.csv}", file=info)
-    if args.images is not None:
-        paths = write_images(fiche, args.images)
-        print(f"{len(paths)} images (SVG et PNG) écrites dans {args.images}", file=info)
-    if not (args.json or args.csv is not None or args.images is not None):
-        print(summary(fiche))
-    return 0

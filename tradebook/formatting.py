@@ -9,6 +9,7 @@ comma, no-break space (U+00A0) before a unit or ``%``, real minus sign (U+2212).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 from typing import Iterable
@@ -89,9 +90,29 @@ def _scaled(value_eur: float, unit: str) -> tuple[Decimal, int]:
     return amount / divisor, decimals
 
 
+SMALL_FRACTION = Decimal("0.05")  # below 0,05 of a unit, an amount takes a smaller unit
+
+
+def shown_unit(value_eur: float, unit: str = "auto") -> str:
+    """The unit an amount is shown in: ``unit`` (or the automatic one), unless the
+    amount is under 0,05 of it, then the automatic unit (``5 122 €``, never ``0,0 M€``)."""
+    if unit == "auto":
+        return auto_unit(value_eur)
+    if unit not in UNITS:
+        raise ValueError(f"unité inconnue : {unit!r} (attendu : {', '.join(UNITS)} ou auto)")
+    divisor = UNITS[unit][0]
+    if abs(Decimal(str(value_eur))) < SMALL_FRACTION * divisor:
+        return auto_unit(value_eur)
+    return unit
+
+
 def format_eur(value_eur: float, unit: str = "auto") -> str:
-    """``1446300000`` -> ``1 446,3 M€``; ``-3100000`` -> ``−3,1 M€``; ``0`` -> ``0 €``."""
-    unit = auto_unit(value_eur) if unit == "auto" else unit
+    """``1446300000`` -> ``1 446,3 M€``; ``-3100000`` -> ``−3,1 M€``; ``0`` -> ``0 €``.
+
+    ``unit`` is the unit of a whole table or chart; an amount too small for it
+    (under 0,05 of the unit) is shown in the unit that suits it.
+    """
+    unit = shown_unit(value_eur, unit)
     amount, decimals = _scaled(value_eur, unit)
     return f"{format_number(amount, decimals)}{NBSP}{unit}"
 
@@ -110,22 +131,35 @@ def _is_zero(text: str) -> bool:
 
 
 def format_percent(fraction: float | None, decimals: int = 1) -> str:
-    """``0.037`` -> ``3,7 %`` (U+00A0 before ``%``); ``None`` -> ``–`` (not applicable)."""
+    """``0.037`` -> ``3,7 %`` (U+00A0 before ``%``); under 1 %, two significant digits
+    (``0,74 %``, ``0,0031 %``: a non-zero share never shows as ``0,0 %``); ``None`` -> ``–``.
+    """
     if fraction is None:
         return "–"
-    return f"{format_number(Decimal(str(fraction)) * 100, decimals)}{NBSP}%"
+    percent = Decimal(str(fraction)) * 100
+    if 0 < abs(percent) < 1:
+        small = _significant(percent, 2)
+        if abs(small) < 1:
+            return f"{format_number(small, max(0, -small.as_tuple().exponent))}{NBSP}%"
+    return f"{format_number(percent, decimals)}{NBSP}%"
 
 
-def format_share(fraction: float | None) -> str:
-    """A share as the ANCT fiches print it: two decimals below 1 % (``0,25 %``), else
-    one (``3,7 %``); ``moins de 0,01 %`` for a tiny non-zero share; ``–`` for None."""
-    if fraction is None:
-        return "–"
-    if 0 < abs(fraction) < 0.00005:
-        return f"moins de {format_percent(0.0001, decimals=2)}"
-    return format_percent(fraction, decimals=2 if abs(fraction) < 0.01 else 1)
+def _significant(number: Decimal, digits: int) -> Decimal:
+    """``number`` rounded half up to ``digits`` significant digits."""
+    exponent = number.adjusted() - digits + 1
+    return number.quantize(Decimal(1).scaleb(exponent), rounding="ROUND_HALF_UP")
 
 
-def unit_label(unit: str) -> str:
-    """Axis or column title for a unit, e.g. ``en M€``."""
-    return f"en{NBSP}{unit}"
+_SPACE_BEFORE_COLON = re.compile(r"[ \u00a0\u202f]+:")
+_SPACE_BEFORE_MARK = re.compile(r"[ \u00a0\u202f]+([;!?])")
+_AFTER_OPENING_QUOTE = re.compile(r"«[ \u00a0\u202f]*")
+_BEFORE_CLOSING_QUOTE = re.compile(r"[ \u00a0\u202f]*»")
+
+
+def french_spacing(text: str) -> str:
+    """French typography for generated text: a no-break space before ``:`` and inside
+    « », a narrow no-break space before ``;`` ``!`` ``?`` (where the text has a space)."""
+    text = _SPACE_BEFORE_COLON.sub(NBSP + ":", text)
+    text = _SPACE_BEFORE_MARK.sub(NNBSP + r"\1", text)
+    text = _AFTER_OPENING_QUOTE.sub("«" + NBSP, text)
+    return _BEFORE_CLOSING_QUOTE.sub(NBSP + "»", text)

@@ -15,14 +15,16 @@ from typing import Protocol
 
 import pandas as pd
 
+from tradebook import nomenclatures
 from tradebook.errors import MissingDataError
 from tradebook.nomenclatures import AUTRES, FRANCE_CODE, Zone
+from tradebook.texts import Rules
 
 AUTRES_LIBELLE = "Autres"
 FLUX_CODES = {"exportations": "E", "importations": "I"}
 NIVEAUX = ("a129", "cpf4")
 
-PARTNER_COLUMNS = ["pays", "libelle", "importations", "exportations", "solde"]
+PARTNER_COLUMNS = ["pays", "libelle", "libelle_dgddi", "importations", "exportations", "solde"]
 PRODUCT_COLUMNS = ["code", "libelle", "valeur", "part"]
 FLOW_COLUMNS = ["produit", "produit_libelle", "pays", "pays_libelle", "valeur", "rouge"]
 
@@ -33,6 +35,7 @@ class PreparedLike(Protocol):
     annee: int
     donnees_fictives: bool
     annee_partielle: bool
+    trimestres: list[int]
 
     def rows(self, zone: Zone) -> pd.DataFrame: ...  # noqa: D102
 
@@ -49,7 +52,8 @@ def flux_code(flux: str) -> str:
     try:
         return FLUX_CODES[flux]
     except KeyError:
-        raise ValueError(f"flux must be one of {sorted(FLUX_CODES)}, got {flux!r}") from None
+        raise ValueError(f"flux inconnu : {flux!r} (attendu : exportations ou importations)") \
+            from None
 
 
 def check_level(level: str) -> str:
@@ -153,12 +157,15 @@ def zone_totals(totals: pd.DataFrame, zone: Zone) -> ZoneTotals:
 # --------------------------------------------------------------------------- partners
 
 
-def partners(rows: pd.DataFrame, labels: dict[str, str], n: int = 5) -> pd.DataFrame:
+def partners(rows: pd.DataFrame, labels: dict[str, str], n: int,
+             dgddi_labels: dict[str, str] | None = None) -> pd.DataFrame:
     """The main partners: the union of the ``n`` largest countries at export and at import.
 
-    Columns ``pays, libelle, importations, exportations, solde`` (solde = exports
-    minus imports), sorted by exports + imports descending, ties by code.
+    Columns ``pays, libelle, libelle_dgddi, importations, exportations, solde``
+    (``libelle`` is the display name, ``libelle_dgddi`` DGDDI's own label; solde =
+    exports minus imports), sorted by exports + imports descending, ties by code.
     """
+    dgddi_labels = labels if dgddi_labels is None else dgddi_labels
     exports = sums_by(rows, "exportations", "pays")
     imports = sums_by(rows, "importations", "pays")
     codes = sorted(set(top_codes(exports, n)) | set(top_codes(imports, n)))
@@ -169,6 +176,7 @@ def partners(rows: pd.DataFrame, labels: dict[str, str], n: int = 5) -> pd.DataF
     })
     frame["solde"] = frame["exportations"] - frame["importations"]
     frame["libelle"] = pd.Series([label_of(c, labels) for c in codes], dtype=object)
+    frame["libelle_dgddi"] = pd.Series([label_of(c, dgddi_labels) for c in codes], dtype=object)
     frame["_volume"] = frame["exportations"] + frame["importations"]
     frame = frame.sort_values(["_volume", "pays"], ascending=[False, True], kind="mergesort")
     return frame[PARTNER_COLUMNS].reset_index(drop=True)
@@ -204,11 +212,12 @@ def bucket(codes: pd.Series, keep: list[str]) -> pd.Series:
 
 
 def flows(rows: pd.DataFrame, flux: str, product_labels: dict[str, str],
-          country_labels: dict[str, str], level: str = "a129", n: int = 10,
-          n_red: int = 5) -> pd.DataFrame:
+          country_labels: dict[str, str], level: str, n_products: int, n_countries: int,
+          n_red: int) -> pd.DataFrame:
     """The links of the Sankey diagram for ``flux``.
 
-    The ``n`` largest products and the ``n`` largest countries keep their code;
+    The ``n_products`` largest products and the ``n_countries`` largest countries keep
+    their code;
     every other one goes to :data:`AUTRES` on its side. One row per (product
     bucket, country bucket) with a non-zero value; the rows add up exactly to
     the flux total. The ``n_red`` largest links whose two ends are named
@@ -217,8 +226,8 @@ def flows(rows: pd.DataFrame, flux: str, product_labels: dict[str, str],
     products; the columns are the same.
     """
     level = check_level(level)
-    top_products = top_codes(sums_by(rows, flux, level), n)
-    top_countries = top_codes(sums_by(rows, flux, "pays"), n)
+    top_products = top_codes(sums_by(rows, flux, level), n_products)
+    top_countries = top_codes(sums_by(rows, flux, "pays"), n_countries)
     selected = rows.loc[rows["flux"] == flux_code(flux), [level, "pays", "valeur"]]
     pairs = selected.groupby([level, "pays"], sort=False, as_index=False)["valeur"].sum()
     links = pd.DataFrame({
@@ -246,7 +255,12 @@ def flows(rows: pd.DataFrame, flux: str, product_labels: dict[str, str],
 
 @dataclass
 class Fiche:
-    """Every indicator of one zone's portrait for one year."""
+    """Every indicator of one zone's portrait for one year.
+
+    ``rows`` (the zone's prepared rows) and ``labels`` (code -> display label, by
+    table: ``a129``/``cpf4``, ``pays``, ``pays_dgddi``) travel with the indicators,
+    so that a figure's own indicator function can read them.
+    """
 
     zone: Zone
     annee: int
@@ -257,6 +271,10 @@ class Fiche:
     partenaires: pd.DataFrame
     produits: dict[str, pd.DataFrame]
     flux: dict[str, pd.DataFrame]
+    rules: Rules
+    rows: pd.DataFrame
+    labels: dict[str, dict[str, str]]
+    trimestres: tuple[int, ...] = (1, 2, 3, 4)
 
 
 def describe_zone(zone: Zone) -> str:
@@ -268,12 +286,17 @@ def describe_zone(zone: Zone) -> str:
     return "la France"
 
 
-def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129") -> Fiche:
-    """Compute the whole portrait of ``zone`` from prepared data.
+def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
+                  rules: Rules | None = None) -> Fiche:
+    """Compute the whole portrait of ``zone`` from prepared data, with the page rules
+    (top-N counts: :func:`tradebook.texts.rules` by default).
 
     Raises :class:`MissingDataError` when the zone has no trade at all in the year.
     """
+    from tradebook.texts import rules as default_rules
+
     niveau = check_level(niveau)
+    rules = rules or default_rules()
     rows = prepared.rows(zone)
     if rows.empty or int(rows["valeur"].abs().sum()) == 0:
         raise MissingDataError(
@@ -282,7 +305,8 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129") -> F
             "et le fichier de données (--donnees)."
         )
     product_labels = prepared.labels(niveau)
-    country_labels = prepared.labels("pays")
+    dgddi_countries = prepared.labels("pays")
+    countries = nomenclatures.country_names(dgddi_countries)
     return Fiche(
         zone=zone,
         annee=int(prepared.annee),
@@ -290,8 +314,13 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129") -> F
         donnees_fictives=bool(prepared.donnees_fictives),
         annee_partielle=bool(prepared.annee_partielle),
         totaux=zone_totals(prepared.totals(), zone),
-        partenaires=partners(rows, country_labels),
+        partenaires=partners(rows, countries, rules.partenaires, dgddi_countries),
         produits={flux: products(rows, flux, product_labels, niveau) for flux in FLUX_CODES},
-        flux={flux: flows(rows, flux, product_labels, country_labels, niveau)
+        flux={flux: flows(rows, flux, product_labels, countries, niveau, rules.produits_sankey,
+                          rules.pays_sankey, rules.liens_rouges)
               for flux in FLUX_CODES},
+        rules=rules,
+        rows=rows,
+        labels={niveau: product_labels, "pays": countries, "pays_dgddi": dgddi_countries},
+        trimestres=tuple(prepared.trimestres),
     )

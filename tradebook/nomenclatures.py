@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,6 @@ from pathlib import Path
 from tradebook.errors import UnknownCodeError
 from tradebook.paths import NOMENCLATURES
 
-MONACO = "99"
 FRANCE_CODE = "FR"
 AUTRES = "AUTRES"
 # "de" contracted with a name's article (departements.csv, column article).
@@ -57,11 +57,25 @@ class Region:
     code: str
     nom: str
     ordre: int
+    article: str = ""  # "la", "le", "les", "l'" or "" (La Réunion, Mayotte)
+
+    @property
+    def de_nom(self) -> str:
+        """The name after "de": ``de la Normandie``, ``des Hauts-de-France``."""
+        return DE_ARTICLE.get(self.article, "de ") + self.nom
+
+
+ZONE_TYPES = ("departement", "region", "france")
 
 
 @dataclass(frozen=True)
 class Zone:
-    """What a fiche is about: a département, a region or France."""
+    """What a fiche is about: a département, a region or France.
+
+    Resolved once from what the user typed (:func:`resolve_zone`) and passed down
+    unchanged. ``single_area`` is decided here once: a département that forms its
+    region alone (Corsica, each overseas département), or a region of one area.
+    """
 
     type: str  # "departement", "region" or "france"
     code: str  # COG code, INSEE region code, or "FR"
@@ -69,6 +83,31 @@ class Zone:
     dgddi: str = ""  # DGDDI area code for a département
     region_code: str = ""
     region_nom: str = ""
+    article: str = ""
+    single_area: bool = False
+
+    @property
+    def de_nom(self) -> str:
+        """``de l'Orne``, ``de la Normandie``, ``de la France``."""
+        return DE_ARTICLE.get(self.article, "de ") + self.nom
+
+    @property
+    def le_nom(self) -> str:
+        """``l'Orne``, ``la Normandie``, ``Paris``."""
+        if self.article == "l'":
+            return "l'" + self.nom
+        return f"{self.article} {self.nom}" if self.article else self.nom
+
+    @property
+    def titre(self) -> str:
+        """The page title: ``Orne (61)``, ``Normandie``, ``France``."""
+        return f"{self.nom} ({self.code})" if self.type == "departement" else self.nom
+
+    def region(self) -> "Zone":
+        """The zone of a département's region."""
+        if self.type != "departement":
+            raise ValueError(f"only a département has a region, not {self.type}")
+        return region_zone(region_by_code()[self.region_code])
 
 
 def read_table(name: str, folder: Path = NOMENCLATURES) -> list[dict[str, str]]:
@@ -96,7 +135,7 @@ def departements() -> tuple[Departement, ...]:
 def regions() -> tuple[Region, ...]:
     """INSEE regions in publication order (metropolitan, then overseas)."""
     rows = read_table("regions.csv")
-    return tuple(Region(r["code_insee"], r["nom"], int(r["ordre"])) for r in rows)
+    return tuple(Region(r["code_insee"], r["nom"], int(r["ordre"]), r["article"]) for r in rows)
 
 
 def natural_key(code: str) -> tuple[int, str]:
@@ -138,28 +177,108 @@ def normalise_code(text: str | int) -> str:
     return code.zfill(2) if code.isdigit() and len(code) == 1 else code
 
 
-def _suggest(code: str, candidates: list[str]) -> str:
-    """French hint listing up to 3 close codes, those sharing the first character first."""
-    same_start = [c for c in candidates if code and c[:1] == code[:1]]
-    close = difflib.get_close_matches(code, same_start, n=3, cutoff=0.3)
-    close += [c for c in difflib.get_close_matches(code, candidates, n=6, cutoff=0.3)
-              if c not in close]
-    return f" Codes proches : {', '.join(close[:3])}." if close else ""
+def name_key(text: str) -> str:
+    """A name as compared: accents, case, hyphens, apostrophes and spaces ignored
+    (``Seine-Saint-Denis`` -> ``seinesaintdenis``, ``Côte-d'Or`` -> ``cotedor``)."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[^0-9a-z]", "", plain.lower())
+
+
+# Extra names of areas that are not their own name (Corsica's two départements).
+_EXTRA_NAMES = {"20": ("Corse-du-Sud", "Haute-Corse")}
+
+
+@lru_cache(maxsize=None)
+def _departement_names() -> dict[str, Departement]:
+    """Name key -> DGDDI area: the name, DGDDI's label and other usual names."""
+    names: dict[str, Departement] = {}
+    for dep in departements():
+        for name in (dep.nom, dep.libelle_dgddi, *_EXTRA_NAMES.get(dep.code_dgddi, ())):
+            names.setdefault(name_key(name), dep)
+    return names
+
+
+@lru_cache(maxsize=None)
+def _region_names() -> dict[str, Region]:
+    """Name key -> INSEE region."""
+    return {name_key(r.nom): r for r in regions()}
+
+
+# Letters typed for the digits they look like: "6l" is 61, "O1" is 01.
+_LOOKALIKES = str.maketrans({"L": "1", "I": "1", "O": "0"})
+
+
+def _shape(text: str) -> str:
+    """``9A`` -> ``9a``, ``61`` -> ``99``: where digits and letters stand."""
+    return "".join("9" if ch.isdigit() else "a" for ch in text)
+
+
+def _closeness(typed: str, key: str) -> tuple:
+    """How close ``key`` is to ``typed``, best first when sorted descending: one is the
+    start of the other (``610`` and ``61``), same first character, difflib ratio, same
+    shape (``2C`` is like ``2A``), then the nearest characters (``9F`` is nearer ``9E``
+    than ``9A``)."""
+    ratio = difflib.SequenceMatcher(None, typed, key).ratio()
+    distance = (sum(abs(ord(a) - ord(b)) for a, b in zip(typed, key))
+                if len(typed) == len(key) else 1000)
+    prefix = typed.startswith(key) or key.startswith(typed)
+    return (prefix, typed[:1] == key[:1], round(ratio, 6), _shape(typed) == _shape(key),
+            -distance)
+
+
+def _closest(typed: str, options: dict[str, str], n: int = 3) -> list[str]:
+    """Up to ``n`` labels of ``options`` (key -> label) whose key is closest to
+    ``typed``: the look-alike reading first (``6l`` is ``61``), then by
+    :func:`_closeness` (ties by key); nothing under half similar."""
+    found: list[str] = []
+    lookalike = typed.translate(_LOOKALIKES)
+    if lookalike != typed and lookalike in options:
+        found.append(options[lookalike])
+    ranked = sorted(options, key=lambda key: (tuple(-x for x in _closeness(typed, key)), key))
+    for key in ranked:
+        if _closeness(typed, key)[2] < 0.5 or len(found) >= n:
+            continue
+        if options[key] not in found:
+            found.append(options[key])
+    return found
+
+
+def _suggestion(found: list[str]) -> str:
+    """« Vouliez-vous dire : … ? », or nothing."""
+    return f" Vouliez-vous dire : {', '.join(found)} ?" if found else ""
+
+
+def _departement_hint(typed: str) -> str:
+    """Close codes for a code-like entry, close names for a name-like one."""
+    pages = [d for d in departements() if d.page]
+    if sum(ch.isalpha() for ch in name_key(typed)) >= 3:
+        options = {name_key(d.nom): f"{d.nom} ({d.code})" for d in pages}
+        return _suggestion(_closest(name_key(typed), options))
+    options = {alias: f"{alias} ({d.nom})" for alias, d in _aliases().items() if d.page}
+    return _suggestion(_closest(normalise_code(typed), options))
+
+
+OVERSEAS_CODES = "971, 972, 973, 974 ou 976"
 
 
 def resolve_departement(text: str | int) -> Departement:
-    """The DGDDI area for what a user typed: ``61``, ``2A``, ``2b``, ``20``, ``971``, ``9A``...
+    """The DGDDI area for what a user typed: a code (``61``, ``2A``, ``2b``, ``20``,
+    ``971``, ``9A``) or a name (``orne``, ``Seine-Saint-Denis``, ``haute corse``).
 
-    Raises :class:`UnknownCodeError` with a French message suggesting close codes.
-    Monaco (``99``) is refused: it is data for its region and France, not a page.
+    Raises :class:`UnknownCodeError` with a French message suggesting close codes
+    or names. Monaco (``99``) is refused: it is data for its region and France, not a page.
     """
-    code = normalise_code(text)
-    dep = _aliases().get(code)
-    if dep is None:
-        pages = [a for a, d in _aliases().items() if d.page]
+    if not str(text).strip():
         raise UnknownCodeError(
-            f"Département inconnu : « {text} ». Utilisez un code de département "
-            f"(01 à 95, 2A ou 2B pour la Corse, 971 à 976 pour l'outre-mer).{_suggest(code, pages)}"
+            "Département vide : donnez un code (61, 2A, 971...) ou un nom (Orne, Calvados).")
+    code = normalise_code(text)
+    dep = _aliases().get(code) or _departement_names().get(name_key(text))
+    if dep is None:
+        raise UnknownCodeError(
+            f"Département inconnu : « {text} ». Donnez un code de département (01 à 95, "
+            f"2A ou 2B pour la Corse, {OVERSEAS_CODES} pour l'outre-mer) ou son nom."
+            f"{_departement_hint(str(text))}"
         )
     if not dep.page:
         raise UnknownCodeError(
@@ -170,20 +289,31 @@ def resolve_departement(text: str | int) -> Departement:
 
 
 def resolve_region(text: str | int) -> Region:
-    """The INSEE region for an INSEE code (``28``) or a DGDDI region code (``05``).
+    """The INSEE region for an INSEE code (``28``), a DGDDI region code (``05``) or a
+    name (``normandie``, ``Hauts de France``).
 
     INSEE codes win when a code exists in both systems (``01``, ``03``, ``04``,
     ``24``); :func:`region_code_note` explains the other reading to the user.
     """
+    if not str(text).strip():
+        raise UnknownCodeError("Région vide : donnez un code région INSEE (28) ou un nom "
+                               "(Normandie).")
     code = normalise_code(text)
     if code in region_by_code():
         return region_by_code()[code]
     matches = {d.region for d in departements() if d.region_dgddi == code}
     if len(matches) == 1:
         return region_by_code()[matches.pop()]
+    region = _region_names().get(name_key(text))
+    if region is not None:
+        return region
+    by_name = sum(ch.isalpha() for ch in name_key(text)) >= 3
+    options = ({name_key(r.nom): f"{r.nom} ({r.code})" for r in regions()} if by_name
+               else {r.code: f"{r.code} ({r.nom})" for r in regions()})
+    typed = name_key(text) if by_name else code
     raise UnknownCodeError(
-        f"Région inconnue : « {text} ». Utilisez un code région INSEE (par exemple 28 "
-        f"pour la Normandie) ou un code région DGDDI (05).{_suggest(code, list(region_by_code()))}"
+        f"Région inconnue : « {text} ». Donnez un code région INSEE (par exemple 28 pour la "
+        f"Normandie), un code région DGDDI (05) ou son nom.{_suggestion(_closest(typed, options))}"
     )
 
 
@@ -201,17 +331,36 @@ def region_code_note(text: str | int) -> str | None:
 
 def departement_zone(dep: Departement) -> Zone:
     """The zone of a département page."""
-    return Zone("departement", dep.code, dep.nom, dep.code_dgddi, dep.region, dep.region_nom)
+    alone = [d.code_dgddi for d in departements_of(dep.region)] == [dep.code_dgddi]
+    return Zone("departement", dep.code, dep.nom, dep.code_dgddi, dep.region, dep.region_nom,
+                dep.article, alone)
 
 
 def region_zone(region: Region) -> Zone:
     """The zone of a region."""
-    return Zone("region", region.code, region.nom, region_code=region.code, region_nom=region.nom)
+    return Zone("region", region.code, region.nom, region_code=region.code,
+                region_nom=region.nom, article=region.article,
+                single_area=len(departements_of(region.code)) == 1)
 
 
 def france_zone() -> Zone:
     """The zone of France as a whole (every row of the data, Monaco included)."""
-    return Zone("france", FRANCE_CODE, "France")
+    return Zone("france", FRANCE_CODE, "France", article="la")
+
+
+def resolve_zone(departement: str | int | None = None, region: str | int | None = None,
+                 france: bool = False) -> Zone:
+    """The one zone named by a département, a region or France (exactly one of them)."""
+    given = [name for name, value in (("departement", departement), ("region", region),
+                                      ("france", france or None)) if value is not None]
+    if len(given) != 1:
+        raise UnknownCodeError("Indiquez une seule zone : un département, une région ou la "
+                               "France.")
+    if departement is not None:
+        return departement_zone(resolve_departement(departement))
+    if region is not None:
+        return region_zone(resolve_region(region))
+    return france_zone()
 
 
 def departements_of(region_code: str) -> tuple[Departement, ...]:
@@ -251,3 +400,35 @@ def select_valid_labels(rows, year: int) -> dict[str, str]:
 def cpf4_to_a129() -> dict[str, str]:
     """CPF4 code -> its A129 parent (goods only)."""
     return {r["code"]: r["a129"] for r in read_table("cpf4.csv") if r["a129"]}
+
+
+# --------------------------------------------------------------------------- country names
+
+
+@lru_cache(maxsize=None)
+def _cldr_countries() -> dict[str, str]:
+    """CLDR's French names of two-letter territory codes (through babel)."""
+    from babel import Locale
+
+    return {code: name for code, name in Locale.parse("fr").territories.items()
+            if len(code) == 2 and code.isalpha()}
+
+
+@lru_cache(maxsize=None)
+def _usual_country_names() -> dict[str, str]:
+    """The project's choices where CLDR's standard name is not the usual one
+    (``pays_noms.csv``: Hong Kong rather than « R.A.S. chinoise de Hong Kong »)."""
+    return {r["code"]: r["nom"] for r in read_table("pays_noms.csv")}
+
+
+def country_name(code: str, dgddi_label: str | None = None) -> str:
+    """The name a French reader expects for a DGDDI country code: the project's usual
+    name, else CLDR's (``États-Unis``, ``Tchéquie``), else DGDDI's label (special codes
+    such as ``QU``, ``XC``), else the code."""
+    return (_usual_country_names().get(code) or _cldr_countries().get(code)
+            or dgddi_label or code)
+
+
+def country_names(dgddi_labels: dict[str, str]) -> dict[str, str]:
+    """Display names of every code of a DGDDI country label table."""
+    return {code: country_name(code, label) for code, label in dgddi_labels.items()}

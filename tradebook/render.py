@@ -6,12 +6,14 @@ Vega + Vega-Lite + vega-embed bundle in the site's ``_static`` folder
 HTML ``<div>`` plus a small script calling the global ``vegaEmbed`` with the
 French number locale and the SVG renderer.
 
-Which renderer a notebook uses is chosen by the environment variable
-:data:`RENDERER_ENV`, set by the book runner for its kernels:
+How a page shows its charts is chosen by the environment variable
+:data:`RENDERER_ENV`:
 
-- unset: Altair's own behaviour (JupyterLab, plain papermill) is left alone;
-- ``livre``: the offline HTML renderer above;
-- ``svg`` / ``png``: static images rendered by vl-convert (print, PDF).
+- ``livre`` (set by the book runner for its kernels): the offline HTML above;
+- unset or ``svg``: static SVG images drawn by vl-convert, so that a notebook run
+  with plain papermill, opened in JupyterLab or converted by nbconvert shows its
+  charts without internet (Altair's own renderer would load Vega from a CDN);
+- ``png``: PNG images, for tools that do not show SVG.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from tradebook.formatting import VEGA_FORMAT_LOCALE
 
 RENDERER_ENV = "TRADEBOOK_RENDERER"
 BOOK_MODE = "livre"
-IMAGE_MODES = ("svg", "png")
-RENDERER_NAMES = {BOOK_MODE: "tradebook-livre", "svg": "tradebook-svg", "png": "tradebook-png"}
+SVG_MODE = "svg"
+PNG_MODE = "png"
+MODES = (BOOK_MODE, SVG_MODE, PNG_MODE)
 BUNDLE_NAME = "tradebook-vega.js"
 PNG_SCALE = 2
 
@@ -226,63 +229,42 @@ def chart_spec(chart: Any) -> dict:
     return chart.to_dict(validate=False)
 
 
-def book_renderer(spec: dict, **kwargs: Any) -> dict[str, str]:
-    """Altair renderer of the book: offline HTML (Vega from the site's ``_static``)."""
-    return {"text/html": chart_html(spec)}
-
-
-def svg_renderer(spec: dict, **kwargs: Any) -> dict[str, str]:
-    """Altair renderer for print: SVG drawn by vl-convert, French locale."""
+def svg_of(spec: dict) -> str:
+    """SVG text of a Vega-Lite spec, drawn offline by vl-convert with French numbers."""
     import vl_convert as vlc
 
-    svg = vlc.vegalite_to_svg(spec, vl_version=vegalite_version(),
-                              format_locale=dict(VEGA_FORMAT_LOCALE))
-    return {"image/svg+xml": svg}
+    return vlc.vegalite_to_svg(spec, vl_version=vegalite_version(),
+                               format_locale=dict(VEGA_FORMAT_LOCALE))
 
 
-def png_renderer(spec: dict, **kwargs: Any) -> dict[str, str]:
-    """Altair renderer for print: PNG drawn by vl-convert (scale 2), French locale."""
+def png_of(spec: dict, scale: float = PNG_SCALE) -> bytes:
+    """PNG bytes of a Vega-Lite spec (``scale`` x its CSS pixel size), French numbers."""
     import vl_convert as vlc
 
-    png = vlc.vegalite_to_png(spec, vl_version=vegalite_version(), scale=PNG_SCALE,
-                              format_locale=dict(VEGA_FORMAT_LOCALE))
-    return {"image/png": base64.b64encode(png).decode("ascii")}
+    return vlc.vegalite_to_png(spec, vl_version=vegalite_version(), scale=scale,
+                               format_locale=dict(VEGA_FORMAT_LOCALE))
 
 
-RENDERERS = {BOOK_MODE: book_renderer, "svg": svg_renderer, "png": png_renderer}
-
-
-def register_renderers() -> None:
-    """Register the three renderers with Altair (idempotent, none enabled)."""
-    import altair as alt
-
-    for mode, function in RENDERERS.items():
-        alt.renderers.register(RENDERER_NAMES[mode], function)
-
-
-def requested_mode() -> str | None:
-    """The rendering mode asked for by :data:`RENDERER_ENV` (``None`` when unset)."""
-    mode = os.environ.get(RENDERER_ENV, "").strip().lower()
-    if not mode:
-        return None
-    if mode not in RENDERERS:
+def requested_mode() -> str:
+    """The display mode asked for by :data:`RENDERER_ENV` (``svg`` when unset)."""
+    mode = os.environ.get(RENDERER_ENV, "").strip().lower() or SVG_MODE
+    if mode not in MODES:
         raise ValueError(
             f"{RENDERER_ENV}={mode!r} : valeur inconnue ; utilisez "
-            f"{', '.join(RENDERERS)} ou laissez la variable vide."
+            f"{', '.join(MODES)} ou laissez la variable vide."
         )
     return mode
 
 
-def enable_from_env() -> str | None:
-    """Enable the renderer requested by the environment; leave Altair alone otherwise.
-
-    Returns the mode enabled, or ``None`` when Altair keeps its own renderer.
-    """
-    import altair as alt
-
-    mode = requested_mode()
-    if mode is None:
-        return None
-    register_renderers()
-    alt.renderers.enable(RENDERER_NAMES[mode])
-    return mode
+def image_html(spec: dict, mode: str) -> str:
+    """A chart as an ``<img>`` drawn offline (SVG, or PNG in ``png`` mode), its
+    description as alternative text: JupyterLab shows it in an untrusted notebook,
+    nbconvert keeps it, and nothing is loaded from the network."""
+    if mode == PNG_MODE:
+        source = "data:image/png;base64," + base64.b64encode(png_of(spec)).decode("ascii")
+    else:
+        source = ("data:image/svg+xml;base64,"
+                  + base64.b64encode(svg_of(spec).encode("utf-8")).decode("ascii"))
+    alt = chart_label({"title": spec.get("description") or spec.get("title")})
+    return (f'<figure class="tradebook-image"><img src="{source}" alt="{alt}" '
+            'style="max-width: 100%; height: auto"/></figure>')

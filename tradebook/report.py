@@ -1,18 +1,21 @@
 """The one-line calls of the template notebook (``notebooks/fiche_departement.ipynb``).
 
-Each code cell of the template is one call into this module::
+The template is generated from the figure registry (:mod:`tradebook.template`);
+each of its code cells is one call into this module::
 
-    page = report.load(departement, annee, donnees)
-    page.banner()
-    page.totals("exportations")
-    page.chart("flux_exportations")
-    page.chart("flux_exportations", "region")
+    page = report.load(departement=departement, region=region, france=france,
+                       annee=annee, donnees=donnees)
+    page.title()
+    page.introduction()
+    page.section("exportations")
 
-A call displays French HTML: the chart (through the renderer chosen by
-:mod:`tradebook.render`), its « Clé de lecture » computed from the data, and the
-data table behind it in a collapsible ``<details>`` block. The region's and
-France's fiches are cached per kernel, so a warm kernel running page after page
-computes them once.
+``load`` resolves the zone once. ``section`` displays every entry of the
+registry in that section for the page's zone: sentences, and for each figure its
+chart, its « Clé de lecture » and its data table (a collapsible ``<details>``
+block), then the same figure for the region and France when the figure asks for
+comparisons. Charts are offline HTML in the book and SVG images elsewhere (see
+:mod:`tradebook.render`). The region's and France's fiches are cached per
+kernel, so a warm kernel running page after page computes them once.
 """
 
 from __future__ import annotations
@@ -23,26 +26,20 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from IPython.display import HTML, display
 
-from tradebook import nomenclatures, paths, render
-from tradebook.formatting import format_eur, format_share, format_signed_eur
+from tradebook import figures, nomenclatures, paths, render
+from tradebook.figures import Figure, Rendered, Statement
 from tradebook.indicators import Fiche, compute_fiche
 from tradebook.nomenclatures import Zone
 
-CHART_KEYS = ("partenaires", "produits_exportations", "produits_importations",
-              "flux_exportations", "flux_importations")
-LEVELS = ("departement", "region", "france")
 STATIC_ENV = "TRADEBOOK_STATIC"  # the book's _static folder, set by the runner
 SHARED_CHARTS = "graphiques"  # folder of _static holding the charts shared by pages
-SHARED_CHARTS_URL = "../_static/graphiques"  # from departements/<code>.html
-FLUX_NAMES = ("exportations", "importations")
-ZONE_WORDS = {"departement": "du département", "region": "de la région", "france": "de la France"}
-TOP_PRODUCTS = 10
-TOP_COUNTRIES = 10
-RED_LINKS = 5
+# Where each kind of page sits in the site, relative to the site root.
+PAGE_FOLDERS = {"departement": "departements", "region": "regions", "france": ""}
+LEVEL_WORDS = {"departement": "de département", "region": "de région", "france": "de la France"}
 
 
 # --------------------------------------------------------------------------- loading
@@ -74,50 +71,39 @@ DataKey = tuple[str, int, bool, bool]
 
 @lru_cache(maxsize=64)
 def _zone_fiche(data: DataKey, zone: Zone) -> Fiche:
-    """The fiche of a region or of France, computed once per kernel."""
+    """The fiche of a zone, computed once per kernel (regions and France are shared
+    by many pages)."""
     return compute_fiche(_prepared(*data), zone)
 
 
 @lru_cache(maxsize=256)
-def _zone_chart(data: DataKey, zone: Zone, key: str):
-    """One chart of a region's or France's fiche, built once per kernel (only the
-    Sankey diagrams are compared, so only what is asked for is built)."""
-    from tradebook import charts
-
-    return charts.fiche_chart(_zone_fiche(data, zone), key)
+def _zone_rendered(data: DataKey, zone: Zone, key: str) -> Rendered:
+    """One figure of a region's or France's fiche, drawn once per kernel."""
+    return figures.render(figures.figure(key), _zone_fiche(data, zone))
 
 
 @lru_cache(maxsize=256)
 def _zone_spec(data: DataKey, zone: Zone, key: str) -> dict:
-    """The Vega-Lite spec of one chart of a region or France, built once per kernel."""
-    return render.chart_spec(_zone_chart(data, zone, key))
+    """The Vega-Lite spec of one figure of a region or France, built once per kernel."""
+    return render.chart_spec(_zone_rendered(data, zone, key).chart)
 
 
-@lru_cache(maxsize=256)
-def _zone_table(data: DataKey, zone: Zone, key: str) -> pd.DataFrame:
-    """One table of a region's or France's fiche, built once per kernel."""
-    from tradebook import tables
-
-    fiche = _zone_fiche(data, zone)
-    if key.startswith("flux_"):
-        flux = key.removeprefix("flux_")
-        return tables.flows_table(fiche.flux[flux], flux)
-    return tables.fiche_tables(fiche)[key]
-
-
-def load(departement: str | int, annee: int | str, donnees: str | Path | None = None, *,
-         skip_invalid: bool = False, allow_partial_year: bool = False) -> "Page":
-    """The page of one département: resolves the code, prepares the data if needed,
-    computes the fiche, and enables the book's renderer when the runner asks for it."""
+def load(departement: str | int | None = None, annee: int | str = 2024,
+         donnees: str | Path | None = None, *, region: str | int | None = None,
+         france: bool = False, skip_invalid: bool = False,
+         allow_partial_year: bool = False) -> "Page":
+    """The page of one zone: a département (``departement``), a region (``region``)
+    or France (``france=True``). Resolves the zone once, prepares the data if needed
+    and computes the fiche. Empty strings count as not given (notebook parameters)."""
     from tradebook import style
 
-    dep = nomenclatures.resolve_departement(departement)
-    render.enable_from_env()
+    zone = nomenclatures.resolve_zone(departement if departement not in ("", None) else None,
+                                      region if region not in ("", None) else None,
+                                      bool(france))
     style.enable_theme()
     data = (str(resolve_data_path(donnees)), int(annee), bool(skip_invalid),
             bool(allow_partial_year))
-    zone = nomenclatures.departement_zone(dep)
-    return Page(data=data, zone=zone, fiche=compute_fiche(_prepared(*data), zone))
+    return Page(data=data, zone=zone, fiche=_zone_fiche(data, zone))
 
 
 # --------------------------------------------------------------------------- HTML pieces
@@ -128,10 +114,32 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def markdown_escape(text: str) -> str:
+    """``text`` with Markdown's punctuation escaped (a label is shown as typed)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+@lru_cache(maxsize=1)
+def _markdown():
+    """The inline Markdown renderer (raw HTML off: texts cannot inject markup)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False})
+
+
+def inline_html(markdown: str) -> str:
+    """One sentence of Markdown (``**bold**``, ``[link](url)``) as HTML."""
+    return _markdown().renderInline(markdown)
+
+
 def key_note(sentences: list[str]) -> str:
     """The « Clé de lecture » paragraph under a chart."""
+    label = esc(figures.page_texts("page.cle")[0])
     body = " ".join(esc(s) for s in sentences if s)
-    return f'<p class="tradebook-cle"><strong>Clé de lecture :</strong> {body}</p>'
+    return f'<p class="tradebook-cle"><strong>{label}\u00a0:</strong> {body}</p>'
 
 
 NUMERIC_CELL = re.compile(r"^[−+-]?[\d\u202f\u00a0 ,.]+(\u00a0?(Md€|M€|k€|€|%))?$")
@@ -146,9 +154,11 @@ def is_numeric_column(values: pd.Series) -> bool:
 def compact_table(table: pd.DataFrame) -> str:
     """A small HTML table without indentation (pages stay light), numbers right-aligned."""
     numeric = [is_numeric_column(table[c]) for c in table.columns]
+
     def cell(tag: str, value: object, right: bool) -> str:
         text = "–" if value is None or (isinstance(value, float) and pd.isna(value)) else value
         return f'<{tag} class="num">{esc(text)}</{tag}>' if right else f"<{tag}>{esc(text)}</{tag}>"
+
     head = "".join(cell("th", c, r) for c, r in zip(table.columns, numeric))
     rows = "".join("<tr>" + "".join(cell("td", v, r) for v, r in zip(row, numeric)) + "</tr>"
                    for row in table.itertuples(index=False, name=None))
@@ -167,246 +177,201 @@ def note_html(text: str) -> str:
     return f'<p class="tradebook-note">{esc(text)}</p>'
 
 
-def quoted(label: str) -> str:
-    """A label between French quotes."""
-    return f"«\u00a0{label}\u00a0»"
+def admonition_html(kind: str, css: str, title: str, sentences: list[str]) -> str:
+    """A warning or note box (the theme's admonition style)."""
+    body = " ".join(inline_html(s) for s in sentences)
+    return (f'<div class="admonition {kind} {css}"><p class="admonition-title">{esc(title)}</p>'
+            f"<p>{body}</p></div>")
 
 
-# --------------------------------------------------------------------------- reading keys
-
-
-def partners_key(fiche: Fiche) -> list[str]:
-    """Clé de lecture of the partners chart."""
-    partners = fiche.partenaires
-    if partners.empty:
-        return ["aucun échange avec un pays partenaire n'est enregistré cette année."]
-    first = partners.iloc[0]
-    sentences = [
-        f"premier partenaire en {fiche.annee} : {first['libelle']}, avec "
-        f"{format_eur(first['exportations'])} d'exportations et "
-        f"{format_eur(first['importations'])} d'importations, "
-        f"soit un solde de {format_signed_eur(first['solde'])}.",
-        f"Le graphique retient les pays figurant parmi les 5 premiers clients ou les "
-        f"5 premiers fournisseurs ({len(partners)} pays ici) ; le solde est positif "
-        "quand les exportations dépassent les importations.",
-    ]
-    return sentences
-
-
-def products_key(fiche: Fiche, flux: str) -> list[str]:
-    """Clé de lecture of a products treemap."""
-    table = fiche.produits[flux]
-    if table.empty:
-        return [f"aucune {flux[:-1]} n'est enregistrée cette année."]
-    first = table.iloc[0]
-    verb = "exporté" if flux == "exportations" else "importé"
-    return [
-        f"premier produit {verb} en {fiche.annee} : {quoted(first['libelle'])}, avec "
-        f"{format_eur(first['valeur'])}, soit {format_share(first['part'])} des {flux} "
-        f"{ZONE_WORDS[fiche.zone.type]}.",
-        "La surface de chaque rectangle est proportionnelle au montant ; les produits "
-        "suivent la nomenclature A129 (biens et services agrégés).",
-    ]
-
-
-def flows_key(fiche: Fiche, flux: str) -> list[str]:
-    """Clé de lecture of a Sankey diagram."""
-    links = fiche.flux[flux]
-    direction = ("des produits (à gauche) vers les pays clients (à droite)"
-                 if flux == "exportations" else
-                 "des pays fournisseurs (à gauche) vers les produits (à droite)")
-    sentences = [f"le diagramme relie les {flux} {direction} ; l'épaisseur d'un lien est "
-                 "proportionnelle au montant."]
-    red = links[links["rouge"]]
-    if not red.empty:
-        top = red.iloc[0]
-        pair = (f"{quoted(top['produit_libelle'])} → {top['pays_libelle']}"
-                if flux == "exportations" else
-                f"{top['pays_libelle']} → {quoted(top['produit_libelle'])}")
-        sentences.append(f"Flux le plus important : {pair}, {format_eur(top['valeur'])}.")
-    sentences.append(f"Les {TOP_PRODUCTS} premiers produits et les {TOP_COUNTRIES} premiers "
-                     "pays sont détaillés, les autres regroupés dans « Autres » ; les "
-                     f"{RED_LINKS} flux en rouge sont les plus importants entre un produit "
-                     "et un pays nommés.")
-    return sentences
-
-
-def reading_key(fiche: Fiche, key: str) -> list[str]:
-    """The Clé de lecture sentences of one chart."""
-    if key == "partenaires":
-        return partners_key(fiche)
-    kind, flux = key.split("_", 1)
-    if kind == "produits":
-        return products_key(fiche, flux)
-    return flows_key(fiche, flux)
-
-
-def capitalised(sentences: list[str]) -> list[str]:
-    """The first sentence starting with a capital letter."""
-    if sentences and sentences[0]:
-        sentences = [sentences[0][0].upper() + sentences[0][1:], *sentences[1:]]
-    return sentences
-
-
-TABLE_SUMMARIES = {
-    "partenaires": "Données du graphique : principaux partenaires",
-    "produits_exportations": "Données du graphique : produits exportés",
-    "produits_importations": "Données du graphique : produits importés",
-    "flux_exportations": "Données du graphique : flux d'exportation",
-    "flux_importations": "Données du graphique : flux d'importation",
-}
+def quarters_text(quarters: tuple[int, ...]) -> str:
+    """« T1, T2 et T3 »."""
+    names = [f"T{q}" for q in quarters]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
 
 
 # --------------------------------------------------------------------------- the page
 
 
+@dataclass(frozen=True)
+class Block:
+    """One piece of a section as displayed: HTML, or a chart (its spec) and how to
+    name it when it is shared between pages."""
+
+    html: str = ""
+    spec: dict | None = None
+    label: str = ""
+
+
 @dataclass
 class Page:
-    """One département's page: its fiche, and its region's and France's on demand."""
+    """One zone's page: its fiche, and its region's and France's on demand."""
 
     data: DataKey
     zone: Zone
     fiche: Fiche
 
-    # -- zones ---------------------------------------------------------------
+    # -- zones and links -----------------------------------------------------
 
-    def region_zone(self) -> Zone:
-        """The zone of the département's region."""
-        region = nomenclatures.region_by_code()[self.zone.region_code]
-        return nomenclatures.region_zone(region)
+    @property
+    def level(self) -> str:
+        """``departement``, ``region`` or ``france``."""
+        return self.zone.type
 
-    def region_is_departement(self) -> bool:
-        """True when the region has this single area (Corsica, overseas départements)."""
-        areas = nomenclatures.departements_of(self.zone.region_code)
-        return [d.code_dgddi for d in areas] == [self.zone.dgddi]
+    def link(self, target: str) -> str:
+        """A site-relative link (``methodologie.html``) as seen from this page."""
+        depth = 1 if PAGE_FOLDERS[self.level] else 0
+        return "../" * depth + target
 
-    def _level_zone(self, level: str) -> Zone:
-        """The zone of the region or of France."""
-        return self.region_zone() if level == "region" else nomenclatures.france_zone()
+    def links(self) -> dict[str, str]:
+        """The links the page texts use."""
+        return {"methodologie": self.link("methodologie.html"),
+                "guide": self.link("guide-analyste.html"),
+                "index": self.link("departements/index.html")}
 
-    def fiche_of(self, level: str) -> Fiche:
-        """The fiche of the page's département, region or France."""
-        if level == "departement":
-            return self.fiche
+    def comparison_zone(self, level: str) -> Zone:
+        """The zone a figure is compared with: the page's region, or France."""
+        return self.zone.region() if level == "region" else nomenclatures.france_zone()
+
+    def compares_with(self, level: str) -> bool:
+        """Whether this page shows the ``level`` comparison (a region only above a
+        département that is not its region alone; France on every page but France's)."""
         if level == "region":
-            return _zone_fiche(self.data, self.region_zone())
-        if level == "france":
-            return _zone_fiche(self.data, nomenclatures.france_zone())
-        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+            return self.level == "departement" and not self.zone.single_area
+        return level == "france" and self.level != "france"
 
     @cached_property
-    def charts(self) -> dict:
-        """The département's charts (built once per page)."""
-        from tradebook.charts import fiche_charts
-
-        return fiche_charts(self.fiche)
+    def rendered(self) -> dict[str, Rendered]:
+        """The page's own figures, drawn once."""
+        return figures.render_all(self.fiche)
 
     @cached_property
-    def tables(self) -> dict:
-        """The département's French tables (built once per page)."""
-        from tradebook.tables import fiche_tables
+    def specs(self) -> dict[str, dict]:
+        """The Vega-Lite spec of each of the page's own figures, built once (the page,
+        its images and its PDF reuse them)."""
+        return {key: render.chart_spec(r.chart) for key, r in self.rendered.items()}
 
-        return fiche_tables(self.fiche)
+    # -- texts -----------------------------------------------------------------
 
-    def chart_of(self, key: str, level: str):
-        """One chart of the département, its region or France."""
-        if level == "departement":
-            return self.charts[key]
-        return _zone_chart(self.data, self._level_zone(level), key)
+    def title_text(self) -> str:
+        """The page's title (``Orne (61)``): the notebook's first heading."""
+        return self.zone.titre
 
-    def table_of(self, key: str, level: str) -> pd.DataFrame:
-        """One French table of the département, its region or France."""
-        if level == "departement":
-            return self.tables[key]
-        return _zone_table(self.data, self._level_zone(level), key)
+    def comparison_text(self) -> str:
+        """What the introduction compares the zone with."""
+        if self.compares_with("region"):
+            return f"{self.zone.region().de_nom} et de la France"
+        return "de la France" if self.level != "france" else ""
 
-    def book_chart_html(self, key: str, level: str) -> str:
-        """The book's HTML of a chart: inlined for the département, shared between
-        pages (one script in ``_static``) for its region and France."""
-        if level == "departement":
-            return render.chart_html(render.chart_spec(self.chart_of(key, level)))
-        zone = self._level_zone(level)
-        static = Path(os.environ.get(STATIC_ENV) or paths.BOOK / "_static")
-        return render.shared_chart_html(_zone_spec(self.data, zone, key),
-                                        f"{level}-{zone.code}-{key}", static / SHARED_CHARTS,
-                                        SHARED_CHARTS_URL)
-
-    # -- what the cells display ---------------------------------------------
-
-    def banner_html(self) -> str:
-        """The fictitious-data warning and the partial-year mention (empty when neither)."""
-        parts = []
+    def introduction_html(self) -> str:
+        """The introduction paragraph, then the fictitious-data and partial-year boxes."""
+        values = {"annee": self.fiche.annee, "de_zone": self.zone.de_nom,
+                  "comparaison": self.comparison_text(), **self.links()}
+        intro = figures.page_texts("page.introduction", values, markdown_escape)
+        parts = [f'<p class="tradebook-intro">{" ".join(inline_html(s) for s in intro)}</p>']
         if self.fiche.donnees_fictives:
-            parts.append(
-                '<div class="admonition warning tradebook-fictif">'
-                '<p class="admonition-title">Données fictives</p>'
-                "<p>Cette page est construite à partir de l'échantillon fictif livré avec le "
-                "projet : ses montants n'ont aucune valeur statistique et ne doivent pas être "
-                "cités. Elle illustre la présentation ; la méthodologie explique comment "
-                "utiliser les données réelles de la DGDDI.</p></div>")
+            parts.append(admonition_html(
+                "warning", "tradebook-fictif", figures.page_texts("page.fictif_titre")[0],
+                figures.page_texts("page.fictif", self.links(), markdown_escape)))
         if self.fiche.annee_partielle:
-            parts.append(
-                '<div class="admonition note tradebook-partielle">'
-                '<p class="admonition-title">Année partielle</p>'
-                f"<p>Les données de {self.fiche.annee} ne couvrent pas les quatre trimestres : "
-                "les montants sont inférieurs à ceux d'une année complète et ne se comparent "
-                "pas aux autres années.</p></div>")
+            quarters = self.fiche.trimestres
+            values = {"annee": self.fiche.annee, "trimestres": len(quarters),
+                      "liste_trimestres": quarters_text(quarters)}
+            parts.append(admonition_html(
+                "note", "tradebook-partielle", figures.page_texts("page.partielle_titre")[0],
+                figures.page_texts("page.partielle", values, markdown_escape)))
         return "\n".join(parts)
 
-    def banner(self) -> None:
-        """Display the fictitious-data banner and the partial-year mention, if any."""
-        text = self.banner_html()
-        if text:
-            display(HTML(text))
+    def method_values(self) -> dict[str, Any]:
+        """Variables of the method section's text."""
+        rules = self.fiche.rules
+        return {"annee": self.fiche.annee, "regle_produits": rules.produits_sankey,
+                "regle_pays": rules.pays_sankey, "regle_rouges": rules.liens_rouges,
+                "regle_partenaires": rules.partenaires, **self.links()}
 
-    def totals_html(self, flux: str) -> str:
-        """« Exportations en 2024 : 1 446,3 M€, soit 12,3 % de la région ... » as HTML."""
-        if flux not in FLUX_NAMES:
-            raise ValueError(f"flux must be one of {FLUX_NAMES}, got {flux!r}")
-        totals = self.fiche.totaux
-        value = getattr(totals, flux)
-        region = getattr(totals, f"part_region_{flux}")
-        france = getattr(totals, f"part_france_{flux}")
-        sentence = (f"{flux.capitalize()} du département en {self.fiche.annee} : "
-                    f"<strong>{esc(format_eur(value))}</strong>")
-        shares = []
-        if region is not None and not self.region_is_departement():
-            shares.append(f"{esc(format_share(region))} des {flux} de la région "
-                          f"{esc(self.zone.region_nom)}")
-        if france is not None:
-            shares.append(f"{esc(format_share(france))} des {flux} de la France")
-        if shares:
-            sentence += ", soit " + " et ".join(shares)
-        sentence += "."
-        if self.region_is_departement():
-            sentence += (f" Le département forme à lui seul la région "
-                         f"{esc(self.zone.region_nom)}.")
-        if flux == "importations":
-            sentence += (f" Solde commercial (exportations moins importations) : "
-                         f"<strong>{esc(format_signed_eur(totals.solde))}</strong>.")
-        return f'<p class="tradebook-total">{sentence}</p>'
+    # -- sections --------------------------------------------------------------
 
-    def totals(self, flux: str) -> None:
-        """Display the total of a flux with its shares of the region and of France."""
-        display(HTML(self.totals_html(flux)))
+    def section_blocks(self, section: str) -> list[Block]:
+        """What a section shows for the page's zone, in order."""
+        blocks: list[Block] = []
+        for entry in figures.entries(section, self.level):
+            if isinstance(entry, Statement):
+                sentences = figures.statement_sentences(entry, self.fiche, markdown_escape)
+                body = " ".join(inline_html(s) for s in sentences)
+                blocks.append(Block(html=f'<p class="tradebook-total">{body}</p>'))
+            else:
+                blocks += self.figure_blocks(entry)
+        if section == "methode":
+            text = figures.page_texts("page.methode", self.method_values(), markdown_escape)
+            blocks.append(Block(html="<p>" + " ".join(inline_html(s) for s in text) + "</p>"))
+        if not blocks and section not in figures.sections(self.level):
+            note = figures.page_texts("page.hors_niveau",
+                                      {"de_niveau": LEVEL_WORDS[self.level]})[0]
+            blocks.append(Block(html=note_html(note)))
+        return blocks
 
-    def chart(self, key: str, level: str = "departement") -> None:
-        """Display one chart, its Clé de lecture and its data table.
+    def figure_blocks(self, figure: Figure) -> list[Block]:
+        """A figure of the page, then its comparisons with the region and France."""
+        own = self.rendered[figure.key]
+        blocks = [Block(spec=self.specs[figure.key]), self._texts_block(own)]
+        for level in figure.comparisons:
+            if level == "region" and self.level == "departement" and self.zone.single_area:
+                note = figures.page_texts("page.region_seule", {"region": self.zone.region_nom})
+                blocks.append(Block(html=note_html(note[0])))
+                continue
+            if not self.compares_with(level):
+                continue
+            zone = self.comparison_zone(level)
+            other = _zone_rendered(self.data, zone, figure.key)
+            blocks += [Block(html=f'<h3 class="tradebook-comparaison">{esc(other.comparison)}</h3>'),
+                       Block(spec=_zone_spec(self.data, zone, figure.key),
+                             label=f"{level}-{zone.code}-{figure.key}"),
+                       self._texts_block(other)]
+        return blocks
 
-        ``level`` is ``departement`` (the page's own fiche), ``region`` or ``france``
-        (the comparison Sankeys).
-        """
-        if key not in CHART_KEYS:
-            raise ValueError(f"key must be one of {CHART_KEYS}, got {key!r}")
-        if level == "region" and self.region_is_departement():
-            display(HTML(note_html(
-                f"La région {self.zone.region_nom} se compose de ce seul département : "
-                "son diagramme est celui présenté ci-dessus.")))
+    @staticmethod
+    def _texts_block(rendered: Rendered) -> Block:
+        """The reading key and the data table of a drawn figure."""
+        return Block(html=key_note(rendered.reading_key) + "\n"
+                     + table_html(rendered.table, rendered.summary))
+
+    def section_html(self, section: str) -> str:
+        """A whole section as book HTML (charts drawn by the site's Vega bundle)."""
+        return "\n".join(self.block_html(b) for b in self.section_blocks(section))
+
+    def block_html(self, block: Block) -> str:
+        """The book HTML of one block: a shared chart lives in ``_static``."""
+        if block.spec is None:
+            return block.html
+        if not block.label:
+            return render.chart_html(block.spec)
+        static = Path(os.environ.get(STATIC_ENV) or paths.BOOK / "_static")
+        return render.shared_chart_html(block.spec, block.label, static / SHARED_CHARTS,
+                                        self.link(f"_static/{SHARED_CHARTS}"))
+
+    # -- what the cells display -------------------------------------------------
+
+    def title(self) -> None:
+        """Display the page title as a Markdown heading (the book runner turns this
+        cell into a real Markdown cell, so that the table of contents sees it)."""
+        from IPython.display import Markdown, display
+
+        display(Markdown(f"# {self.title_text()}"))
+
+    def introduction(self) -> None:
+        """Display the introduction, the fictitious-data and the partial-year boxes."""
+        from IPython.display import HTML, display
+
+        display(HTML(self.introduction_html()))
+
+    def section(self, section: str) -> None:
+        """Display one section: in the book as one HTML block, elsewhere with each
+        chart as an SVG (or PNG) image drawn offline, described for screen readers."""
+        from IPython.display import HTML, display
+
+        mode = render.requested_mode()
+        if mode == render.BOOK_MODE:
+            display(HTML(self.section_html(section)))
             return
-        fiche = self.fiche_of(level)
-        if render.requested_mode() == render.BOOK_MODE:
-            display(HTML(self.book_chart_html(key, level)))
-        else:
-            display(self.chart_of(key, level))
-        display(HTML(key_note(capitalised(reading_key(fiche, key)))
-                     + "\n" + table_html(self.table_of(key, level), TABLE_SUMMARIES[key])))
+        for block in self.section_blocks(section):
+            display(HTML(block.html if block.spec is None else render.image_html(block.spec, mode)))

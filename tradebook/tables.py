@@ -1,35 +1,29 @@
-"""The table behind every chart, in French, for display next to it and CSV export.
+"""The table behind every chart, in French, for display next to it.
 
 Values are formatted with :mod:`tradebook.formatting`, one unit per table (the
-unit of its largest amount), so that a column reads and sorts by eye. The raw
-euros stay in the indicators' DataFrames (and the fiche's raw CSV files).
+unit of its largest amount; an amount too small for it takes its own), so that
+a column reads and sorts by eye. The raw values (integer euros, fractions,
+codes) are what :mod:`tradebook.figures` exports as CSV.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from tradebook.formatting import common_unit, format_eur, format_percent, format_signed_eur
+from tradebook.indicators import flux_code
 
-FLUX = ("exportations", "importations")
 MAIN_LINK = "oui"
 
 
-def _check_flux(flux: str) -> None:
-    """Reject a flux name other than ``exportations`` / ``importations``."""
-    if flux not in FLUX:
-        raise ValueError(f"flux inconnu : {flux!r} (attendu : exportations ou importations)")
-
-
 def partners_table(partners: pd.DataFrame) -> pd.DataFrame:
-    """Main partners: country, code, imports, exports, signed balance."""
+    """Main partners: country, code, DGDDI's label, imports, exports, signed balance."""
     amounts = list(partners["importations"]) + list(partners["exportations"])
     unit = common_unit(amounts)
     return pd.DataFrame({
         "Pays": partners["libelle"].astype(str).to_numpy(),
         "Code": partners["pays"].astype(str).to_numpy(),
+        "Libellé DGDDI": partners["libelle_dgddi"].astype(str).to_numpy(),
         "Importations": [format_eur(v, unit) for v in partners["importations"]],
         "Exportations": [format_eur(v, unit) for v in partners["exportations"]],
         "Solde": [format_signed_eur(v, unit) for v in partners["solde"]],
@@ -50,7 +44,7 @@ def products_table(products: pd.DataFrame) -> pd.DataFrame:
 def flows_table(flows: pd.DataFrame, flux: str) -> pd.DataFrame:
     """Sankey links in reading order (exports: product -> country; imports:
     country -> product), value, share of the total, and the red-link flag."""
-    _check_flux(flux)
+    flux_code(flux)
     total = int(flows["valeur"].sum())
     unit = common_unit(flows["valeur"])
     product = flows["produit_libelle"].astype(str).to_numpy()
@@ -65,15 +59,3 @@ def flows_table(flows: pd.DataFrame, flux: str) -> pd.DataFrame:
         "Part du total": [format_percent(v / total if total else None) for v in flows["valeur"]],
         "Flux principal (en rouge)": [MAIN_LINK if r else "" for r in flows["rouge"]],
     }, dtype=object)
-
-
-def fiche_tables(fiche: Any) -> dict[str, pd.DataFrame]:
-    """Every table of a fiche, keyed as the charts of :func:`tradebook.charts.fiche_charts`."""
-    return {
-        "partenaires": partners_table(fiche.partenaires),
-        "produits_importations": products_table(fiche.produits["importations"]),
-        "produits_exportations": products_table(fiche.produits["exportations"]),
-        "flux_exportations": flows_table(fiche.flux["exportations"], "exportations"),
-        "flux_importations": flows_table(fiche.flux["importations"], "importations"),
-    }
-

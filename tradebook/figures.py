@@ -1,0 +1,456 @@
+"""The figure registry: what a page shows, each element declared once.
+
+A page is a sequence of sections (their order and headings are in
+``data/textes.yml``); each section holds registry entries, in registry order:
+
+- a :class:`Figure`: a chart with its data table, CSV export, reading key
+  (« Clé de lecture »), table summary and screen-reader description. It names
+  the indicator result it reads (``data``, from the :class:`~tradebook.indicators.Fiche`),
+  its chart and table builders, its raw CSV table, the variables its texts use,
+  the zone levels it applies to and the other levels it is compared with;
+- a :class:`Statement`: sentences of the page (a total and its shares), from texts.
+
+Charts, tables, the page (:mod:`tradebook.report`), ``fiche --csv/--images`` and
+the book iterate over :data:`REGISTRY`; no other module lists figure keys.
+Adding a figure is one :class:`Figure` here, one indicator function, one text
+block in ``data/textes.yml`` and one test (see the analyst's guide).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
+
+import pandas as pd
+
+from tradebook import charts, tables, texts as texts_module
+from tradebook.charts import ChartContext, ChartWords
+from tradebook.formatting import format_eur, format_percent, format_signed_eur
+from tradebook.indicators import Fiche, sums_by
+from tradebook.nomenclatures import AUTRES, ZONE_TYPES
+from tradebook.texts import TextSchema, Texts
+
+ALL_LEVELS = frozenset(ZONE_TYPES)
+FLUX = ("exportations", "importations")
+# Variables every figure text may use, computed here from the fiche.
+BASE_VARIABLES = frozenset({"zone", "de_zone", "annee", "vide"})
+FIGURE_TEXTS = frozenset({"titre", "sous_titre", "cle", "resume", "description", "vide"})
+# Texts of the page itself, and the variables the page provides to each.
+PAGE_TEXTS: dict[str, frozenset[str]] = {
+    "page.cle": frozenset(),
+    "page.introduction": frozenset({"annee", "de_zone", "comparaison", "methodologie"}),
+    "page.fictif_titre": frozenset(),
+    "page.fictif": frozenset({"methodologie"}),
+    "page.partielle_titre": frozenset(),
+    "page.partielle": frozenset({"annee", "trimestres", "liste_trimestres"}),
+    "page.region_seule": frozenset({"region"}),
+    "page.hors_niveau": frozenset({"de_niveau"}),
+    "page.methode": frozenset({"annee", "regle_produits", "regle_pays", "regle_rouges",
+                               "regle_partenaires", "methodologie", "guide", "index"}),
+    "sections.*": frozenset(),
+}
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One chart of a page and everything around it."""
+
+    key: str
+    section: str
+    data: Callable[[Fiche], Any]  # the indicator result the figure reads
+    chart: Callable[[Any, ChartContext, ChartWords], Any]  # Altair chart builder
+    table: Callable[[Any], pd.DataFrame]  # the French table shown beside the chart
+    csv: Callable[[Any, Fiche], pd.DataFrame]  # raw values for the CSV export
+    variables: Callable[[Any, Fiche], dict[str, Any]]  # values of the texts' placeholders
+    names: frozenset[str]  # the variables ``variables`` returns
+    empty: Callable[[Any], bool]  # True when there is nothing to draw
+    levels: frozenset[str] = ALL_LEVELS
+    comparisons: tuple[str, ...] = ()  # levels whose same figure is shown beside it
+
+    def texts_key(self, name: str) -> str:
+        """The key of one of the figure's texts (``figures.partenaires.cle``)."""
+        return f"figures.{self.key}.{name}"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Sentences of a section, from page texts (``texts``, in order)."""
+
+    key: str
+    section: str
+    texts: tuple[str, ...]
+    variables: Callable[[Fiche], dict[str, Any]]
+    names: frozenset[str]
+    levels: frozenset[str] = ALL_LEVELS
+
+
+Entry = Figure | Statement
+
+
+# --------------------------------------------------------------------------- values
+
+
+def zone_values(fiche: Fiche) -> dict[str, Any]:
+    """Variables every figure text may use: the zone's name, « de l'Orne », the year."""
+    return {"zone": fiche.zone.nom, "de_zone": fiche.zone.de_nom, "annee": fiche.annee}
+
+
+def partner_values(partners: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
+    """Variables of the partners chart's texts, from what it draws."""
+    clients = sums_by(fiche.rows, "exportations", "pays")
+    suppliers = sums_by(fiche.rows, "importations", "pays")
+    unit = charts.partners_unit(partners) if not partners.empty else "M€"
+    first = partners.iloc[0] if not partners.empty else None
+    return {
+        "n_pays": len(partners),
+        "n_clients": min(fiche.rules.partenaires, len(clients)),
+        "n_fournisseurs": min(fiche.rules.partenaires, len(suppliers)),
+        "tous_les_pays": len(partners) == len(set(clients.index) | set(suppliers.index)),
+        "exportations": format_eur(int(partners["exportations"].sum())),
+        "importations": format_eur(int(partners["importations"].sum())),
+        "solde": format_signed_eur(int(partners["solde"].sum())),
+        "premier": "" if first is None else first["libelle"],
+        "premier_exportations": "" if first is None else format_eur(first["exportations"]),
+        "premier_importations": "" if first is None else format_eur(first["importations"]),
+        "premier_solde": "" if first is None else format_signed_eur(first["solde"]),
+        "regle": fiche.rules.partenaires,
+        "unite": unit,
+    }
+
+
+def product_values(products: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
+    """Variables of a treemap's texts."""
+    first = products.iloc[0] if not products.empty else None
+    return {
+        "total": format_eur(int(products["valeur"].sum()) if not products.empty else 0),
+        "solde": format_signed_eur(fiche.totaux.solde),
+        "n_produits": len(products),
+        "premier": "" if first is None else first["libelle"],
+        "premier_valeur": "" if first is None else format_eur(first["valeur"]),
+        "premier_part": "" if first is None else format_percent(first["part"]),
+        "n_regroupes": 0 if products.empty else charts.grouped_products(products, fiche.rules),
+    }
+
+
+class FlowData(NamedTuple):
+    """What a Sankey figure reads: its links and the flux total."""
+
+    flux: str
+    links: pd.DataFrame
+    total: int
+
+
+def flow_data(fiche: Fiche, flux: str) -> FlowData:
+    """The Sankey links of one flux of a fiche, with the flux total."""
+    return FlowData(flux, fiche.flux[flux], int(getattr(fiche.totaux, flux)))
+
+
+def flow_values(data: FlowData, fiche: Fiche) -> dict[str, Any]:
+    """Variables of a Sankey's texts: what is drawn (named nodes, « Autres », red links)."""
+    links = data.links
+    products = {c for c in links["produit"] if c != AUTRES}
+    countries = {c for c in links["pays"] if c != AUTRES}
+    all_products = len(sums_by(fiche.rows, data.flux, fiche.niveau))
+    all_countries = len(sums_by(fiche.rows, data.flux, "pays"))
+    red = links[links["rouge"]]
+    first = red.iloc[0] if not red.empty else None
+    return {
+        "total": format_eur(data.total),
+        "n_produits": len(products),
+        "n_pays": len(countries),
+        "n_autres_produits": all_products - len(products) if AUTRES in set(links["produit"]) else 0,
+        "n_autres_pays": all_countries - len(countries) if AUTRES in set(links["pays"]) else 0,
+        "n_rouges": len(red),
+        "n_liens": len(links),
+        "premier_produit": "" if first is None else first["produit_libelle"],
+        "premier_pays": "" if first is None else first["pays_libelle"],
+        "premier_valeur": "" if first is None else format_eur(first["valeur"]),
+        "regle_produits": fiche.rules.produits_sankey,
+        "regle_pays": fiche.rules.pays_sankey,
+    }
+
+
+# --------------------------------------------------------------------------- raw tables
+
+
+def partners_csv(partners: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
+    """Raw partners table: codes, labels, integer euros."""
+    return pd.DataFrame({
+        "pays": partners["pays"], "libelle": partners["libelle"],
+        "libelle_dgddi": partners["libelle_dgddi"],
+        "importations_eur": partners["importations"], "exportations_eur": partners["exportations"],
+        "solde_eur": partners["solde"],
+    }).reset_index(drop=True)
+
+
+def products_csv(products: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
+    """Raw products table: code, label, integer euros, share of the flux (fraction)."""
+    return pd.DataFrame({"code": products["code"], "libelle": products["libelle"],
+                         "valeur_eur": products["valeur"], "part": products["part"]}
+                        ).reset_index(drop=True)
+
+
+def flows_csv(data: FlowData, fiche: Fiche) -> pd.DataFrame:
+    """Raw Sankey links in reading order, with DGDDI's country label and the share."""
+    links = data.links
+    dgddi = fiche.labels.get("pays_dgddi", {})
+    product = {"produit": links["produit"], "produit_libelle": links["produit_libelle"]}
+    country = {"pays": links["pays"], "pays_libelle": links["pays_libelle"],
+               "pays_libelle_dgddi": [dgddi.get(c, "") for c in links["pays"]]}
+    ends = {**product, **country} if data.flux == "exportations" else {**country, **product}
+    total = int(links["valeur"].sum())
+    return pd.DataFrame({
+        **ends, "valeur_eur": links["valeur"],
+        "part": links["valeur"] / total if total else 0.0,
+        "rouge": links["rouge"],
+    }).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- statements
+
+
+def total_values(fiche: Fiche, flux: str) -> dict[str, Any]:
+    """Variables of a total's sentences (which of them holds is decided here)."""
+    totaux, zone = fiche.totaux, fiche.zone
+    region = getattr(totaux, f"part_region_{flux}")
+    france = getattr(totaux, f"part_france_{flux}")
+    with_region = region is not None and not zone.single_area
+    return {
+        "flux": flux, "flux_titre": flux.capitalize(), "annee": fiche.annee,
+        "de_zone": zone.de_nom, "valeur": format_eur(getattr(totaux, flux)),
+        "part_region": format_percent(region), "part_france": format_percent(france),
+        "de_region": zone.region().de_nom if zone.type == "departement" else "",
+        "region": zone.region_nom,
+        "avec_region": with_region and france is not None,
+        "france_seule": france is not None and not with_region,
+        "sans_part": france is None,
+        "zone_seule": zone.type == "departement" and zone.single_area,
+        "solde": format_signed_eur(totaux.solde),
+    }
+
+
+TOTAL_NAMES = frozenset({"flux", "flux_titre", "annee", "de_zone", "valeur", "part_region",
+                         "part_france", "de_region", "region", "avec_region", "france_seule",
+                         "sans_part", "zone_seule", "solde"})
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def _products_figure(flux: str) -> Figure:
+    return Figure(
+        key=f"produits_{flux}", section="produits",
+        data=lambda fiche: fiche.produits[flux],
+        chart=lambda data, ctx, words: charts.treemap_chart(data, flux, ctx, words),
+        table=tables.products_table, csv=products_csv, variables=product_values,
+        names=frozenset({"total", "solde", "n_produits", "premier", "premier_valeur",
+                         "premier_part", "n_regroupes"}),
+        empty=lambda data: data.empty or int(data["valeur"].sum()) <= 0,
+    )
+
+
+def _flows_figure(flux: str) -> Figure:
+    return Figure(
+        key=f"flux_{flux}", section=flux,
+        data=lambda fiche: flow_data(fiche, flux),
+        chart=lambda data, ctx, words: charts.sankey_chart(data.links, flux, ctx, words,
+                                                           data.total),
+        table=lambda data: tables.flows_table(data.links, flux), csv=flows_csv,
+        variables=flow_values,
+        names=frozenset({"total", "n_produits", "n_pays", "n_autres_produits", "n_autres_pays",
+                         "n_rouges", "n_liens", "premier_produit", "premier_pays",
+                         "premier_valeur", "regle_produits", "regle_pays"}),
+        empty=lambda data: data.links.empty or int(data.links["valeur"].sum()) <= 0,
+        comparisons=("region", "france"),
+    )
+
+
+def _total_statement(flux: str) -> Statement:
+    shown = ("page.total", "page.solde") if flux == "importations" else ("page.total",)
+    return Statement(key=f"total_{flux}", section=flux, texts=shown,
+                     variables=lambda fiche: total_values(fiche, flux), names=TOTAL_NAMES)
+
+
+REGISTRY: list[Entry] = [
+    Figure(
+        key="partenaires", section="balance",
+        data=lambda fiche: fiche.partenaires,
+        chart=charts.partners_chart, table=tables.partners_table, csv=partners_csv,
+        variables=partner_values,
+        names=frozenset({"n_pays", "n_clients", "n_fournisseurs", "tous_les_pays",
+                         "exportations", "importations", "solde", "premier",
+                         "premier_exportations", "premier_importations", "premier_solde",
+                         "regle", "unite"}),
+        empty=lambda data: data.empty,
+    ),
+    _products_figure("exportations"),
+    _products_figure("importations"),
+    _total_statement("exportations"),
+    _flows_figure("exportations"),
+    _total_statement("importations"),
+    _flows_figure("importations"),
+]
+
+
+def figures(level: str | None = None) -> list[Figure]:
+    """The figures, in display order (those applying to ``level`` when given)."""
+    return [e for e in REGISTRY if isinstance(e, Figure) and (level is None or level in e.levels)]
+
+
+def figure(key: str) -> Figure:
+    """One figure by its key."""
+    for entry in figures():
+        if entry.key == key:
+            return entry
+    raise KeyError(f"figure inconnue : {key!r} (figures : {', '.join(f.key for f in figures())})")
+
+
+def entries(section: str, level: str) -> list[Entry]:
+    """The entries of one section that apply to ``level``, in registry order."""
+    return [e for e in REGISTRY if e.section == section and level in e.levels]
+
+
+def sections(level: str | None = None) -> list[str]:
+    """The sections of a page, in the order of ``data/textes.yml``: those with an entry
+    for ``level``, and those without any entry (text only, such as the method)."""
+    names = texts().keys_under("sections")
+    ordered = list(dict.fromkeys(name.split(".")[0] for name in names))
+    if level is None:
+        return ordered
+    return [s for s in ordered if entries(s, level) or not any(e.section == s for e in REGISTRY)]
+
+
+@contextmanager
+def registered(*new: Entry, before: str | None = None) -> Iterator[None]:
+    """Entries added to the registry for the time of a block (tests, experiments),
+    inserted before the entry ``before`` or at the end."""
+    saved = list(REGISTRY)
+    position = next((i for i, e in enumerate(REGISTRY) if e.key == before), len(REGISTRY))
+    REGISTRY[position:position] = list(new)
+    _texts_cache.clear()
+    try:
+        yield
+    finally:
+        REGISTRY[:] = saved
+        _texts_cache.clear()
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def text_schema() -> TextSchema:
+    """What the code provides to each text: the figures' variables and the page's."""
+    variables: dict[str, frozenset[str]] = dict(PAGE_TEXTS)
+    required: dict[str, frozenset[str]] = {}
+    for entry in REGISTRY:
+        if isinstance(entry, Figure):
+            family = f"figures.{entry.key}.*"
+            variables[family] = BASE_VARIABLES | entry.names
+            required[family] = FIGURE_TEXTS | ({"comparaison"} if entry.comparisons else set())
+        else:
+            for key in entry.texts:
+                variables[key] = variables.get(key, frozenset()) | entry.names
+    for entry in REGISTRY:
+        required.setdefault(f"sections.{entry.section}.*", frozenset({"titre"}))
+    return TextSchema(variables, required)
+
+
+_texts_cache: dict[str, Texts] = {}
+
+
+def texts() -> Texts:
+    """The book's texts, read once and validated against the registry."""
+    path = texts_module.TEXTS_FILE
+    key = str(path)
+    if key not in _texts_cache:
+        _texts_cache.clear()
+        _texts_cache[key] = texts_module.read_texts(path).validate(text_schema())
+    return _texts_cache[key]
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@dataclass
+class Rendered:
+    """One figure drawn for one fiche: its texts now, chart and tables on demand."""
+
+    figure: Figure
+    fiche: Fiche
+    data: Any
+    values: dict[str, Any]
+    words: ChartWords
+    reading_key: list[str]
+    summary: str
+    comparison: str = ""
+    _context: ChartContext | None = field(default=None, repr=False)
+
+    @cached_property
+    def chart(self) -> Any:
+        """The Altair chart."""
+        return self.figure.chart(self.data, self._context or charts.context_of(self.fiche),
+                                 self.words)
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The French table shown beside the chart."""
+        return self.figure.table(self.data)
+
+    @cached_property
+    def csv(self) -> pd.DataFrame:
+        """The raw values (codes, integer euros, fractions, booleans)."""
+        return self.figure.csv(self.data, self.fiche)
+
+
+def figure_values(figure: Figure, data: Any, fiche: Fiche) -> dict[str, Any]:
+    """Every variable of a figure's texts; the figure must return exactly its ``names``."""
+    own = figure.variables(data, fiche)
+    if set(own) != figure.names:
+        raise ValueError(f"figure {figure.key}: variables {sorted(set(own) ^ figure.names)} "
+                         "differ from its declared names")
+    return {**zone_values(fiche), "vide": figure.empty(data), **own}
+
+
+def render(figure: Figure, fiche: Fiche) -> Rendered:
+    """Draw ``figure`` for ``fiche``: data, texts (chart words, reading key, summary)."""
+    t = texts()
+    data = figure.data(fiche)
+    values = figure_values(figure, data, fiche)
+    labels = {name: t.text(figure.texts_key(f"etiquettes.{name}"), values)
+              for name in t.keys_under(figure.texts_key("etiquettes"))}
+    words = ChartWords(
+        title=t.text(figure.texts_key("titre"), values),
+        subtitle=tuple(t.sentences(figure.texts_key("sous_titre"), values)),
+        description=t.text(figure.texts_key("description"), values),
+        empty=t.text(figure.texts_key("vide"), values),
+        labels=labels,
+    )
+    comparison = (t.text(figure.texts_key("comparaison"), values)
+                  if figure.comparisons else "")
+    return Rendered(figure, fiche, data, values, words,
+                    t.sentences(figure.texts_key("cle"), values),
+                    t.text(figure.texts_key("resume"), values), comparison)
+
+
+def statement_sentences(statement: Statement, fiche: Fiche,
+                        escape: Callable[[str], str] | None = None) -> list[str]:
+    """The sentences of a statement for ``fiche`` (Markdown: **bold**, [links](url))."""
+    values = statement.variables(fiche)
+    t = texts()
+    return [sentence for key in statement.texts for sentence in t.sentences(key, values, escape)]
+
+
+def render_all(fiche: Fiche) -> dict[str, Rendered]:
+    """Every figure applying to the fiche's zone, rendered, keyed by figure key."""
+    return {f.key: render(f, fiche) for f in figures(fiche.zone.type)}
+
+
+def page_texts(key: str, values: Mapping[str, Any] | None = None,
+               escape: Callable[[str], str] | None = None) -> list[str]:
+    """Sentences of a page text (``page.introduction``...)."""
+    return texts().sentences(key, values or {}, escape)
