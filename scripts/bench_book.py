@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tradebook import book, nomenclatures, paths, render
+from tradebook import book, paths, render
 from tradebook.prepare import ensure_prepared
 
 TARGETS = {"cold": 90.0, "warm": 10.0, "one": 15.0, "ratio": 4.0, "page_kb": 300.0}
@@ -96,7 +96,7 @@ def main() -> int:
     parser.add_argument("--sans-base", action="store_true", help="ne pas mesurer la référence")
     args = parser.parse_args()
 
-    deps = list(nomenclatures.page_departements())
+    deps = book.select_departements(None)
     prepared = ensure_prepared(args.donnees, args.annee)
     root = Path(tempfile.mkdtemp(prefix="tradebook-bench-"))
     try:

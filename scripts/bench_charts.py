@@ -1,8 +1,9 @@
 """Time chart building and serialisation per page (départements 61, 75, 13 of the sample).
 
 Usage: ``.venv/bin/python scripts/bench_charts.py [repeats]``. Prints, per
-département, the time of ``fiche_charts`` and of ``render.chart_spec`` on its
-five charts, then the mean per page.
+département, the time of building its figures through the registry
+(``figures.render_all`` and each chart) and of ``render.chart_spec`` on them, then
+the mean per page.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from tradebook import charts, indicators, nomenclatures, render
+from tradebook import figures, indicators, nomenclatures, render
 from tradebook.paths import SAMPLE_ZIP
 from tradebook.prepare import ensure_prepared
 
@@ -18,9 +19,9 @@ CODES = ("61", "75", "13")
 
 
 def time_page(fiche: indicators.Fiche) -> tuple[float, float]:
-    """Seconds spent building the five charts of ``fiche``, then serialising them."""
+    """Seconds spent building the charts of ``fiche``, then serialising them."""
     start = time.perf_counter()
-    built = charts.fiche_charts(fiche)
+    built = {key: r.chart for key, r in figures.render_all(fiche).items()}
     middle = time.perf_counter()
     for chart in built.values():
         render.chart_spec(chart)

@@ -131,3 +131,69 @@ def test_names_take_their_article_after_de(code, expected):
 def test_every_page_departement_has_an_article_or_none_on_purpose():
     without = {d.code for d in nom.page_departements() if not d.article}
     assert without == {"75", "974", "976"}
+
+
+@pytest.mark.parametrize("typed, dgddi", [
+    ("orne", "61"), ("Calvados", "14"), ("seine-saint-denis", "93"), ("SEINE SAINT DENIS", "93"),
+    ("cote d'or", "21"), ("Côte-d’Or", "21"), ("haute-corse", "20"), ("Corse-du-Sud", "20"),
+    ("la réunion", "9D"), ("Reunion", "9D"), ("pyrenees orientales", "66"),
+])
+def test_departements_can_be_typed_by_name(typed, dgddi):
+    assert nom.resolve_departement(typed).code_dgddi == dgddi
+
+
+@pytest.mark.parametrize("typed, code", [("normandie", "28"), ("Hauts de France", "32"),
+                                         ("ILE-DE-FRANCE", "11"), ("provence alpes cote d'azur",
+                                                                   "93")])
+def test_regions_can_be_typed_by_name(typed, code):
+    assert nom.resolve_region(typed).code == code
+
+
+def suggestions(typed: str) -> str:
+    with pytest.raises(UnknownCodeError) as err:
+        nom.resolve_departement(typed)
+    message = str(err.value)
+    return message.split("Vouliez-vous dire : ")[1] if "Vouliez-vous" in message else ""
+
+
+def test_typos_get_the_nearest_codes_and_names():
+    assert suggestions("6l").startswith("61 (Orne)")  # a letter l typed for the digit 1
+    assert suggestions("ornne").startswith("Orne (61)")
+    assert suggestions("calvdos").startswith("Calvados (14)")
+    assert "9E" not in suggestions("ornne") and "9E" not in suggestions("orme")
+
+
+def test_the_overseas_codes_are_listed_without_a_975():
+    with pytest.raises(UnknownCodeError) as err:
+        nom.resolve_departement("xx")
+    assert "971, 972, 973, 974 ou 976" in str(err.value) and "971 à 976" not in str(err.value)
+
+
+def test_an_empty_code_is_refused_in_french():
+    with pytest.raises(UnknownCodeError, match="Département vide"):
+        nom.resolve_departement("")
+    with pytest.raises(UnknownCodeError, match="Région vide"):
+        nom.resolve_region(" ")
+
+
+def test_zone_is_resolved_once_with_its_single_area_flag():
+    assert nom.resolve_zone(departement="2A").single_area
+    assert nom.resolve_zone(departement="976").single_area
+    assert not nom.resolve_zone(departement="61").single_area
+    assert nom.resolve_zone(region="94").single_area and not nom.resolve_zone(region="28").single_area
+    assert nom.resolve_zone(france=True).de_nom == "de la France"
+    assert nom.resolve_zone(region="normandie").de_nom == "de la Normandie"
+    with pytest.raises(UnknownCodeError, match="une seule zone"):
+        nom.resolve_zone(departement="61", region="28")
+
+
+@pytest.mark.parametrize("code, dgddi_label, expected", [
+    ("US", "Etats-Unis", "États-Unis"), ("AE", "Emirats arabes unis", "Émirats arabes unis"),
+    ("CZ", "Tchèque (République)", "Tchéquie"), ("KR", "Corée (République de)", "Corée du Sud"),
+    ("HK", "Hong-Kong", "Hong Kong"), ("XC", "Ceuta", "Ceuta"), ("QU", "Pays et territoires "
+                                                                 "non déterminés",
+                                                                 "Pays et territoires non "
+                                                                 "déterminés"),
+])
+def test_country_display_names(code, dgddi_label, expected):
+    assert nom.country_name(code, dgddi_label) == expected

@@ -580,6 +580,31 @@ def node_label(name: str, value: str, height: float) -> str:
     return f"{shorten(name, room - len(value) - 1)} {value}"
 
 
+def _label_name(label: str, value: str) -> str:
+    """The name part of a node label (its value removed)."""
+    return label.removesuffix(value).rstrip(" \n")
+
+
+def distinct_node_labels(nodes: list[dict]) -> list[str]:
+    """Labels of one column's nodes, no two showing the same name: a name shortened
+    like another's is wrapped on two lines, and the code is added if that is not
+    enough (``Produits de la…`` never stands twice)."""
+    room = max_chars(LABEL_AREA - LABEL_GAP, style.SMALL_SIZE)
+    labels = [node_label(n["libelle"], n["valeur_txt"], n["y1"] - n["y0"]) for n in nodes]
+
+    def clashes() -> set[int]:
+        names = [_label_name(label, n["valeur_txt"]) for label, n in zip(labels, nodes)]
+        return {i for i, name in enumerate(names) if names.count(name) > 1}
+
+    for i in clashes():
+        lines = wrap(nodes[i]["libelle"], room, 2) or [shorten(nodes[i]["libelle"], room)]
+        labels[i] = "\n".join([*lines, nodes[i]["valeur_txt"]])
+    for i in clashes():
+        code = f" ({nodes[i]['code']})"
+        labels[i] = f"{shorten(nodes[i]['libelle'], room - len(code))}{code}\n{nodes[i]['valeur_txt']}"
+    return labels
+
+
 def sankey_layout(flows: pd.DataFrame, flux: str, total: float
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Node rectangles and link end coordinates (px) of a two-column Sankey.
@@ -607,8 +632,8 @@ def sankey_layout(flows: pd.DataFrame, flux: str, total: float
                         tx=x0 - LABEL_GAP if side == "gauche" else x0 + NODE_WIDTH + LABEL_GAP,
                         couleur=style.NODE_OTHER if node["code"] == AUTRES
                         else style.FLUX_COLORS[flux])
-            node["etiquette"] = node_label(node["libelle"], node["valeur_txt"],
-                                           node["y1"] - node["y0"])
+        for node, label in zip(nodes, distinct_node_labels(nodes)):
+            node["etiquette"] = label
         heights = [LINE * (1 + node["etiquette"].count("\n")) for node in nodes]
         centers = spread_labels([(node["y0"] + node["y1"]) / 2 for node in nodes], heights,
                                 SANKEY_TOP, SANKEY_HEIGHT)

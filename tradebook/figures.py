@@ -159,12 +159,16 @@ def flow_values(data: FlowData, fiche: Fiche) -> dict[str, Any]:
     all_countries = len(sums_by(fiche.rows, data.flux, "pays"))
     red = links[links["rouge"]]
     first = red.iloc[0] if not red.empty else None
+    other_products = all_products - len(products) if AUTRES in set(links["produit"]) else 0
+    other_countries = all_countries - len(countries) if AUTRES in set(links["pays"]) else 0
     return {
         "total": format_eur(data.total),
         "n_produits": len(products),
         "n_pays": len(countries),
-        "n_autres_produits": all_products - len(products) if AUTRES in set(links["produit"]) else 0,
-        "n_autres_pays": all_countries - len(countries) if AUTRES in set(links["pays"]) else 0,
+        "n_autres_produits": other_products,
+        "n_autres_pays": other_countries,
+        "tous_les_produits": bool(products) and not other_products,
+        "tous_les_pays": bool(countries) and not other_countries,
         "n_rouges": len(red),
         "n_liens": len(links),
         "premier_produit": "" if first is None else first["produit_libelle"],
@@ -263,7 +267,7 @@ def _flows_figure(flux: str) -> Figure:
         table=lambda data: tables.flows_table(data.links, flux), csv=flows_csv,
         variables=flow_values,
         names=frozenset({"total", "n_produits", "n_pays", "n_autres_produits", "n_autres_pays",
-                         "n_rouges", "n_liens", "premier_produit", "premier_pays",
+                         "tous_les_produits", "tous_les_pays", "n_rouges", "n_liens", "premier_produit", "premier_pays",
                          "premier_valeur", "regle_produits", "regle_pays"}),
         empty=lambda data: data.links.empty or int(data.links["valeur"].sum()) <= 0,
         comparisons=("region", "france"),

@@ -1,0 +1,327 @@
+"""The figure registry and the texts: one entry per figure, texts that read true.
+
+- the registry is complete and consistent with ``data/textes.yml``;
+- a throwaway figure registered in a fixture appears in the page, the CSV export
+  and the images, with nothing else edited (the guide's recipe);
+- the texts file is validated when loaded, and each error names the text;
+- reading keys and subtitles describe what is drawn, for small zones too
+  (Mayotte, Corse, a zone with a single partner);
+- no amount shows as « 0,0 M€ », no non-zero share as « 0,0 % ».
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tradebook import charts, fiche as fiche_module, figures, nomenclatures, paths, report
+from tradebook import texts as texts_module
+from tradebook.charts import ChartContext, ChartWords
+from tradebook.indicators import Fiche, sums_by
+from tradebook.texts import TextError, TextSchema, Texts, agree
+
+NBSP = "\u00a0"
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    from tradebook.prepare import ensure_prepared
+
+    return ensure_prepared(paths.SAMPLE_ZIP, 2024)
+
+
+def page_of(prepared, code: str) -> report.Page:
+    return report.load(code, 2024, str(prepared.path))
+
+
+def page_text(page: report.Page) -> str:
+    """Everything a page shows as text (HTML of every section, chart specs)."""
+    html = page.introduction_html() + "".join(page.section_html(s)
+                                              for s in figures.sections(page.level))
+    return html + json.dumps(list(page.specs.values()), ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_every_figure_has_its_texts_and_a_known_section():
+    texts = figures.texts()
+    sections = figures.sections()
+    keys = [e.key for e in figures.REGISTRY]
+    assert len(keys) == len(set(keys))
+    for entry in figures.REGISTRY:
+        assert entry.section in sections, entry.key
+    for figure in figures.figures():
+        for name in figures.FIGURE_TEXTS:
+            assert texts.has(figure.texts_key(name)), (figure.key, name)
+
+
+def test_sections_follow_the_texts_file_order():
+    assert figures.sections("departement") == ["balance", "produits", "exportations",
+                                               "importations", "methode"]
+
+
+# --------------------------------------------------------------------------- a throwaway figure
+
+
+def concentration(fiche: Fiche) -> pd.DataFrame:
+    """A toy indicator: each export partner's share of the exports."""
+    sums = sums_by(fiche.rows, "exportations", "pays")
+    total = int(sums.sum())
+    return pd.DataFrame({"pays": sums.index, "valeur": sums.to_numpy(),
+                         "part": sums.to_numpy() / total if total else 0.0})
+
+
+def concentration_chart(data: pd.DataFrame, ctx: ChartContext, words: ChartWords):
+    import altair as alt
+
+    body = alt.Chart(data).mark_bar().encode(x="valeur:Q", y="pays:N")
+    return charts._framed(body, ctx, words)
+
+
+THROWAWAY_TEXTS = """
+  concentration:
+    titre: Concentration des clients
+    sous_titre: ["{n_clients:# client|# clients}"]
+    cle: ["Le premier client reçoit {premiere_part} des exportations {de_zone}."]
+    resume: "Données du graphique : concentration des clients {de_zone}"
+    description: "Barres des {n_clients:# client|# clients}."
+    vide: Aucun client.
+"""
+
+THROWAWAY = figures.Figure(
+    key="concentration", section="balance", data=concentration, chart=concentration_chart,
+    table=lambda data: data.rename(columns={"pays": "Pays"}),
+    csv=lambda data, fiche: data.rename(columns={"valeur": "valeur_eur"}),
+    variables=lambda data, fiche: {
+        "n_clients": len(data),
+        "premiere_part": fiche_module.format_percent(data["part"].max() if len(data) else 0)},
+    names=frozenset({"n_clients", "premiere_part"}),
+    empty=lambda data: data.empty,
+)
+
+
+@pytest.fixture
+def throwaway(tmp_path, monkeypatch):
+    """The figure registered, and its text block added to a copy of the texts."""
+    text = texts_module.TEXTS_FILE.read_text(encoding="utf-8")
+    text = text.replace("\nfigures:\n", "\nfigures:\n" + THROWAWAY_TEXTS.lstrip("\n"), 1)
+    path = tmp_path / "textes.yml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(texts_module, "TEXTS_FILE", path)
+    with figures.registered(THROWAWAY, before="produits_exportations"):
+        yield
+
+
+def test_a_new_figure_is_one_entry_one_indicator_one_text_block(throwaway, prepared, tmp_path):
+    page = page_of(prepared, "61")
+    html = page.section_html("balance")
+    assert html.count('class="tradebook-chart"') == 2  # partners, then the new figure
+    assert "Concentration des clients" in json.dumps(page.specs["concentration"],
+                                                     ensure_ascii=False)
+    assert f"Le premier client reçoit" in html
+    assert "Données du graphique : concentration des clients de l'Orne".replace(
+        " :", f"{NBSP}:") in html
+    written = fiche_module.write_csv(page.fiche, tmp_path / "csv")
+    assert tmp_path / "csv" / "departement_61_2024_concentration.csv" in written
+    table = pd.read_csv(tmp_path / "csv" / "departement_61_2024_concentration.csv", sep=";",
+                        encoding="utf-8-sig", decimal=",")
+    assert table["valeur_eur"].sum() == page.fiche.totaux.exportations  # nothing lost
+    images = fiche_module.write_images(page.fiche, tmp_path / "img")
+    assert tmp_path / "img" / "departement_61_2024_concentration.svg" in images
+    assert "Concentration des clients" in (tmp_path / "img" /
+                                          "departement_61_2024_concentration.svg").read_text()
+
+
+def test_a_figure_without_its_text_block_is_refused_at_load(monkeypatch):
+    with figures.registered(THROWAWAY):
+        with pytest.raises(TextError, match="texte manquant « figures.concentration"):
+            figures.texts()
+    assert figures.texts().has("figures.partenaires.titre")  # the registry is restored
+
+
+# --------------------------------------------------------------------------- texts validation
+
+
+def texts_of(body: str) -> Texts:
+    import yaml
+
+    data = yaml.safe_load("regles: {partenaires: 5, produits_sankey: 10, pays_sankey: 10, "
+                          "liens_rouges: 5, tuiles_max: 24, part_min_tuile: 0.005}\n" + body)
+    return Texts(data, "essai.yml")
+
+
+SCHEMA = TextSchema({"page.total": frozenset({"valeur", "n"})})
+
+
+def test_unknown_text_is_an_error_naming_it():
+    with pytest.raises(TextError, match="texte inconnu « page.totaux »"):
+        texts_of("page: {totaux: 'x'}").validate(SCHEMA)
+
+
+def test_placeholder_the_code_does_not_provide_is_an_error_naming_the_text():
+    with pytest.raises(TextError, match=r"texte « page.total » : la variable « montant »"):
+        texts_of("page: {total: 'Total : {montant}'}").validate(SCHEMA)
+
+
+def test_condition_on_an_unknown_variable_is_an_error():
+    with pytest.raises(TextError, match="« autre »"):
+        texts_of("page:\n  total:\n    - {texte: 'a', si: autre}\n").validate(SCHEMA)
+
+
+def test_malformed_count_form_and_braces_are_errors():
+    with pytest.raises(TextError, match="forme « {n:produits} » invalide"):
+        texts_of("page: {total: '{n:produits}'}")
+    with pytest.raises(TextError, match="accolades mal formées"):
+        texts_of("page: {total: 'Total {valeur'}")
+
+
+def test_missing_value_at_render_time_names_the_text():
+    texts = texts_of("page: {total: 'Total : {valeur}'}").validate(SCHEMA)
+    with pytest.raises(TextError, match="« page.total » : valeur\\(s\\) manquante\\(s\\) pour valeur"):
+        texts.text("page.total", {})
+
+
+def test_bad_rules_are_refused():
+    import yaml
+
+    with pytest.raises(TextError, match="règle « liens_rouges »"):
+        Texts(yaml.safe_load("regles: {partenaires: 5, produits_sankey: 10, pays_sankey: 10, "
+                             "liens_rouges: -1, tuiles_max: 24, part_min_tuile: 0.005}"))
+
+
+def test_the_shipped_texts_are_valid_and_a_broken_copy_is_refused(tmp_path, monkeypatch):
+    assert figures.texts().rules.liens_rouges == 5
+    broken = tmp_path / "textes.yml"
+    shutil.copy(texts_module.TEXTS_FILE, broken)
+    broken.write_text(broken.read_text(encoding="utf-8").replace("{premier_solde}",
+                                                                 "{premier_soldes}"),
+                      encoding="utf-8")
+    monkeypatch.setattr(texts_module, "TEXTS_FILE", broken)
+    with pytest.raises(TextError, match="figures.partenaires.cle.*premier_soldes"):
+        figures.texts()
+
+
+@pytest.mark.parametrize("count, forms, expected", [
+    (0, "# produit|# produits", "0 produit"), (1, "# produit|# produits", "1 produit"),
+    (2, "# produit|# produits", "2 produits"), (1, "le trimestre|les trimestres", "le trimestre"),
+    (0, "aucun flux|le flux|les # flux", "aucun flux"), (3, "aucun|un|les # flux", "les 3 flux"),
+    (1200, "# pays|# pays", "1\u202f200 pays"),
+])
+def test_counts_agree_in_number(count, forms, expected):
+    assert agree(count, forms) == expected
+
+
+def test_conditional_sentences():
+    texts = texts_of("page:\n  total:\n    - {texte: 'un', si: n}\n    - {texte: 'aucun', sauf: n}\n"
+                     ).validate(SCHEMA)
+    assert texts.sentences("page.total", {"n": 2, "valeur": ""}) == ["un"]
+    assert texts.sentences("page.total", {"n": 0, "valeur": ""}) == ["aucun"]
+
+
+# --------------------------------------------------------------------------- texts read true
+
+
+def red_count(links: pd.DataFrame) -> int:
+    return int(links["rouge"].sum())
+
+
+@pytest.mark.parametrize("code", ["976", "20", "61", "75"])
+def test_sankey_texts_describe_what_is_drawn(prepared, code):
+    page = page_of(prepared, code)
+    for flux in ("exportations", "importations"):
+        rendered = page.rendered[f"flux_{flux}"]
+        links = rendered.data.links
+        if links.empty:
+            continue
+        subtitle = " ".join(rendered.words.subtitle)
+        key = " ".join(rendered.reading_key)
+        n_red = red_count(links)
+        if n_red > 1:
+            assert f"les {n_red} principaux flux" in subtitle
+            assert f"Les {n_red} flux en rouge" in key
+        elif n_red == 1:
+            assert "le principal flux" in subtitle and "Le flux en rouge" in key
+        has_others = "AUTRES" in set(links["produit"])
+        assert ("regroupés dans" in key or "regroupé dans" in key) == (
+            has_others or "AUTRES" in set(links["pays"])), (code, flux, key)
+        products = {c for c in links["produit"] if c != "AUTRES"}
+        if not has_others:
+            expected = ("Le seul produit" if len(products) == 1
+                        else f"Les {len(products)} produits")
+            assert expected in key, (code, flux, key)
+
+
+def test_mayotte_reads_true(prepared):
+    page = page_of(prepared, "976")
+    exports = page.rendered["flux_exportations"]
+    n_red = red_count(exports.data.links)
+    own = " ".join([*exports.words.subtitle, *exports.reading_key]).lower()
+    assert n_red < 5 and f"les {n_red} flux en rouge" in own and "les 5 " not in own
+    n_products = len({c for c in exports.data.links["produit"] if c != "AUTRES"})
+    assert f"{n_products} produit" in " ".join(exports.words.description.split())
+    assert "se compose de ce seul département" in page.section_html("exportations")
+
+
+class OnePartner:
+    """Prepared data where the Lozère exports one product to one country, nothing else."""
+
+    annee, donnees_fictives, annee_partielle, trimestres = 2024, False, False, [1, 2, 3, 4]
+
+    def rows(self, zone):
+        return pd.DataFrame({"flux": ["E"], "a129": ["C10E"], "cpf4": ["1051"], "pays": ["BE"],
+                             "valeur": [350_000], "masse": [10]})
+
+    def totals(self):
+        return pd.DataFrame({
+            "niveau": ["departement", "departement", "region", "region", "france", "france"],
+            "zone": ["48", "48", "76", "76", "FR", "FR"], "flux": ["E", "I"] * 3,
+            "valeur": [350_000, 0, 7_000_000, 9_000_000, 70_000_000, 90_000_000]})
+
+    def labels(self, table):
+        return {"a129": {"C10E": "Produits laitiers et glaces"}, "pays": {"BE": "Belgique"},
+                "cpf4": {}}[table]
+
+
+def test_one_partner_zone_says_so():
+    from tradebook.indicators import compute_fiche
+
+    zone = nomenclatures.resolve_zone(departement="lozère")
+    fiche = compute_fiche(OnePartner(), zone)
+    partners = figures.render(figures.figure("partenaires"), fiche)
+    assert partners.words.subtitle[0] == f"1 pays{NBSP}: tous les partenaires de la Lozère"
+    assert "(1 pays ici)" in " ".join(partners.reading_key)
+    flows = figures.render(figures.figure("flux_exportations"), fiche)
+    key = " ".join(flows.reading_key)
+    assert "Le seul produit exporté figure dans le diagramme." in key
+    assert "Le seul pays client figure dans le diagramme." in key
+    assert "Le flux en rouge est le plus important" in key and "Autres" not in key
+    assert flows.words.subtitle[1] == ("En rouge, le principal flux entre un produit et un pays "
+                                       "nommés")
+    imports = figures.render(figures.figure("flux_importations"), fiche)
+    assert imports.reading_key == ["Aucune importation n'est enregistrée en 2024."]
+    assert " ".join(imports.words.subtitle).startswith(f"Importations{NBSP}: 0{NBSP}€")
+
+
+@pytest.mark.parametrize("code", ["20", "976", "48", "23"])
+def test_no_amount_shows_as_zero_millions_and_no_share_as_zero(prepared, code):
+    text = page_text(page_of(prepared, code))
+    assert not re.search(r"(?<![\d,])0,0\u00a0M€", text), code
+    for match in re.finditer(r"(?<![\d,])(0,0+)\u00a0%", text):
+        raise AssertionError(f"{code}: part nulle affichée « {match.group(0)} »")
+
+
+def test_country_names_are_the_ones_readers_expect(prepared):
+    page = page_of(prepared, "75")
+    names = set(page.fiche.labels["pays"].values())
+    assert {"États-Unis", "Émirats arabes unis", "Tchéquie", "Corée du Sud",
+            "Hong Kong"} <= names
+    assert "Etats-Unis" not in names
+    assert page.fiche.labels["pays"]["XC"] == "Ceuta"  # DGDDI's label where CLDR has none
+    table = page.rendered["partenaires"].table
+    assert list(table.columns)[:3] == ["Pays", "Code", "Libellé DGDDI"]
