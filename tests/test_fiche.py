@@ -103,7 +103,7 @@ def test_json_of_a_departement_structure_types_and_values(capsys, prepared_dir):
     data = fiche_json(capsys, prepared_dir, "--departement", "61")
     assert list(data) == ["zone", "annee", "donnees_fictives", "annee_partielle", "niveau",
                           "exportations", "importations", "solde_eur", "partenaires",
-                          "produits", "flux"]
+                          "produits", "flux", "exposition"]
     assert data["zone"] == {"type": "departement", "code": "61", "nom": "Orne",
                             "region_code": "28", "region_nom": "Normandie"}
     assert (data["annee"], data["donnees_fictives"], data["annee_partielle"], data["niveau"]) == (
@@ -418,3 +418,43 @@ def test_images_one_svg_and_png_per_chart(capsys, prepared_dir, tmp_path, monkey
     assert err == f"{2 * len(KEYS)} images (SVG et PNG) écrites dans {folder}\n"
     assert sorted(saved) == sorted((True, folder / f"departement_61_2024_{key}")
                                    for key in KEYS)
+
+
+def test_exposure_block_worked_by_hand(capsys, prepared_dir):
+    data = fiche_json(capsys, prepared_dir, "--departement", "61")
+    block = data["exposition"]
+    assert list(block) == ["exportations", "importations", "etats_unis", "specialisation",
+                           "dependances"]
+    exports = block["exportations"]
+    # exports 2 000 000: US 200 000; EU: DE 1 000 000, BE 700 000, IT 100 000 -> outside 0.1
+    assert exports["part_etats_unis"] == pytest.approx(0.1)
+    assert exports["part_hors_ue"] == pytest.approx(0.1)
+    # countries 0.5 / 0.35 / 0.1 / 0.05; products 0.7 / 0.15 / 0.1 / 0.05
+    assert exports["hhi_pays"] == pytest.approx(0.25 + 0.1225 + 0.01 + 0.0025)
+    assert exports["hhi_produits"] == pytest.approx(0.49 + 0.0225 + 0.01 + 0.0025)
+    # ranked among areas with exports, Monaco excepted: 06 (1.0), 61 (0.1), 14, 20, 9A (0)
+    assert (exports["rang_part_etats_unis"], exports["nb_departements"]) == (2, 5)
+    # imports: no US anywhere; areas with imports 06, 14, 61, 9A (Corsica has none)
+    imports = block["importations"]
+    assert (imports["rang_part_etats_unis"], imports["nb_departements"]) == (3, 4)
+    assert imports["part_hors_ue"] == pytest.approx(500_000 / 750_000)
+    assert block["etats_unis"] == [{"code": "C20A", "libelle": block["etats_unis"][0]["libelle"],
+                                    "valeur_eur": 200_000, "part_du_produit": 1.0,
+                                    "part_des_exportations_us": 1.0}]
+    assert sum(p["valeur_eur"] for p in block["specialisation"]) == 2_000_000
+    # CN 500 000 of C20A/2014 (all outside the EU, one origin, no exports of it)
+    assert [(d["code"], d["valeur_eur"], d["premier_pays"], d["hhi"]) for d in
+            block["dependances"]] == [("2014", 500_000, "CN", 1.0)]
+
+
+def test_exposure_of_a_region_or_france_has_no_rank(capsys, prepared_dir):
+    for args in (["--region", "28"], ["--france"]):
+        block = fiche_json(capsys, prepared_dir, *args)["exposition"]
+        for flux in ("exportations", "importations"):
+            assert block[flux]["rang_part_etats_unis"] is None
+            assert block[flux]["nb_departements"] is None
+    france = fiche_json(capsys, prepared_dir, "--france")["exposition"]
+    assert france["exportations"]["part_etats_unis"] == pytest.approx(
+        (200_000 + 4_000_000) / FRANCE_E)
+    indices = {p["code"]: p["indice"] for p in france["specialisation"]}
+    assert set(indices.values()) == {1.0}  # France against itself

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,7 @@ from tradebook import charts, fiche as fiche_module, figures, nomenclatures, pat
 from tradebook import texts as texts_module
 from tradebook.charts import ChartContext, ChartWords
 from tradebook.indicators import Fiche, sums_by
-from tradebook.texts import TextError, TextSchema, Texts, agree
+from tradebook.texts import Rules, TextError, TextSchema, Texts, agree
 
 NBSP = "\u00a0"
 
@@ -63,7 +64,7 @@ def test_every_figure_has_its_texts_and_a_known_section():
 
 def test_sections_follow_the_texts_file_order():
     assert figures.sections("departement") == ["balance", "produits", "exportations",
-                                               "importations", "methode"]
+                                               "importations", "exposition", "methode"]
 
 
 # --------------------------------------------------------------------------- a throwaway figure
@@ -151,8 +152,9 @@ def test_a_figure_without_its_text_block_is_refused_at_load(monkeypatch):
 def texts_of(body: str) -> Texts:
     import yaml
 
-    data = yaml.safe_load("regles: {partenaires: 5, produits_sankey: 10, pays_sankey: 10, "
-                          "liens_rouges: 5, tuiles_max: 24, part_min_tuile: 0.005}\n" + body)
+    rules = {f.name: getattr(Rules(), f.name) for f in fields(Rules)}
+    data = yaml.safe_load(body) or {}
+    data["regles"] = rules
     return Texts(data, "essai.yml")
 
 
@@ -190,9 +192,13 @@ def test_missing_value_at_render_time_names_the_text():
 def test_bad_rules_are_refused():
     import yaml
 
+    rules = {f.name: getattr(Rules(), f.name) for f in fields(Rules)}
     with pytest.raises(TextError, match="règle « liens_rouges »"):
-        Texts(yaml.safe_load("regles: {partenaires: 5, produits_sankey: 10, pays_sankey: 10, "
-                             "liens_rouges: -1, tuiles_max: 24, part_min_tuile: 0.005}"))
+        Texts({"regles": {**rules, "liens_rouges": -1}})
+    with pytest.raises(TextError, match="règle « partenaires »"):
+        Texts({"regles": {**rules, "partenaires": 2.5}})
+    with pytest.raises(TextError, match="manquantes \\['tuiles_max'\\]"):
+        Texts({"regles": {k: v for k, v in rules.items() if k != "tuiles_max"}})
 
 
 def test_the_shipped_texts_are_valid_and_a_broken_copy_is_refused(tmp_path, monkeypatch):
@@ -282,6 +288,10 @@ class OnePartner:
             "niveau": ["departement", "departement", "region", "region", "france", "france"],
             "zone": ["48", "48", "76", "76", "FR", "FR"], "flux": ["E", "I"] * 3,
             "valeur": [350_000, 0, 7_000_000, 9_000_000, 70_000_000, 90_000_000]})
+
+    def country_totals(self):
+        return pd.DataFrame({"niveau": ["departement"], "zone": ["48"], "flux": ["E"],
+                             "pays": ["BE"], "valeur": [350_000]})
 
     def labels(self, table):
         return {"a129": {"C10E": "Produits laitiers et glaces"}, "pays": {"BE": "Belgique"},

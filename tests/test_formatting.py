@@ -68,7 +68,7 @@ def test_small_signed_amounts_keep_their_sign_in_a_smaller_unit():
 @pytest.mark.parametrize("fraction, decimals, expected", [
     (0.037, 1, f"3,7{NBSP}%"),
     (1.0, 1, f"100,0{NBSP}%"),
-    (0.0, 1, f"0,0{NBSP}%"),
+    (0.0, 1, f"0{NBSP}%"),                         # nothing at all
     (0.00049, 1, f"0,049{NBSP}%"),                 # under 1 %: two significant digits
     (0.0074, 1, f"0,74{NBSP}%"),
     (0.0025, 1, f"0,25{NBSP}%"),

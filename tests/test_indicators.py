@@ -262,6 +262,10 @@ class FakePrepared:
     def __init__(self, flux: pd.DataFrame):
         self.flux = flux  # columns flux, departement, region, a129, cpf4, pays, valeur, masse
 
+    def country_totals(self) -> pd.DataFrame:
+        sums = self.flux.groupby(["departement", "flux", "pays"], as_index=False)["valeur"].sum()
+        return sums.rename(columns={"departement": "zone"}).assign(niveau="departement")
+
     def rows(self, zone: nom.Zone) -> pd.DataFrame:
         if zone.type == "departement":
             mask = self.flux["departement"] == zone.dgddi

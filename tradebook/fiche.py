@@ -82,6 +82,45 @@ def links_list(frame: pd.DataFrame, flux: str) -> list[dict[str, Any]]:
             for r in frame.itertuples(index=False)]
 
 
+def exposure_flux_dict(block) -> dict[str, Any]:
+    """One flux of the ``exposition`` block: shares and concentrations, rank and count."""
+    return {"part_etats_unis": as_share(block.part_etats_unis),
+            "part_hors_ue": as_share(block.part_hors_ue),
+            "hhi_pays": as_share(block.hhi_pays), "hhi_produits": as_share(block.hhi_produits),
+            "rang_part_etats_unis": block.rang_part_etats_unis,
+            "nb_departements": block.nb_departements}
+
+
+EXPOSURE_LISTS = {
+    "etats_unis": ["code", "libelle", "valeur_eur", "part_du_produit",
+                   "part_des_exportations_us"],
+    "specialisation": ["code", "libelle", "valeur_eur", "part", "part_france", "indice"],
+    "dependances": ["code", "libelle", "valeur_eur", "part_hors_ue", "hhi", "premier_pays",
+                    "part_premier_pays"],
+}
+
+
+def plain(value: Any) -> Any:
+    """A numpy or pandas scalar as a plain JSON value (NaN as ``null``)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def exposure_dict(fiche: Fiche) -> dict[str, Any] | None:
+    """The ``exposition`` block of the JSON (see :mod:`tradebook.exposure`)."""
+    exposure = fiche.exposition
+    if exposure is None:
+        return None
+    out: dict[str, Any] = {flux: exposure_flux_dict(getattr(exposure, flux)) for flux in FLUX_CODES}
+    for name, columns in EXPOSURE_LISTS.items():
+        frame = getattr(exposure, name).rename(columns={"valeur": "valeur_eur"})
+        out[name] = [{c: plain(row[c]) for c in columns} for _, row in frame.iterrows()]
+    return out
+
+
 def fiche_to_dict(fiche: Fiche) -> dict[str, Any]:
     """The machine-readable fiche: plain ``dict``/``list``/``int``/``float``/``str``/``bool``."""
     return {
@@ -96,6 +135,7 @@ def fiche_to_dict(fiche: Fiche) -> dict[str, Any]:
         "partenaires": partners_list(fiche.partenaires),
         "produits": {flux: products_list(fiche.produits[flux]) for flux in FLUX_CODES},
         "flux": {flux: {"liens": links_list(fiche.flux[flux], flux)} for flux in FLUX_CODES},
+        "exposition": exposure_dict(fiche),
     }
 
 

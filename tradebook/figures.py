@@ -25,9 +25,17 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import pandas as pd
 
-from tradebook import charts, tables, texts as texts_module
+from tradebook import charts, exposure_charts, tables, texts as texts_module
 from tradebook.charts import ChartContext, ChartWords
-from tradebook.formatting import format_eur, format_percent, format_signed_eur
+from tradebook.exposure import FLUX as EXPOSURE_FLUX, concentration_level
+from tradebook.formatting import (
+    format_decimal,
+    format_eur,
+    format_number,
+    format_percent,
+    format_signed_eur,
+    format_threshold_percent,
+)
 from tradebook.indicators import Fiche, sums_by
 from tradebook.nomenclatures import AUTRES, ZONE_TYPES
 from tradebook.texts import TextSchema, Texts
@@ -47,6 +55,7 @@ PAGE_TEXTS: dict[str, frozenset[str]] = {
     "page.partielle": frozenset({"annee", "trimestres", "liste_trimestres"}),
     "page.region_seule": frozenset({"region"}),
     "page.hors_niveau": frozenset({"de_niveau"}),
+    "exposition.lectures.*": frozenset(),
     "page.methode": frozenset({"annee", "regle_produits", "regle_pays", "regle_rouges",
                                "regle_partenaires", "methodologie", "guide", "index"}),
     "sections.*": frozenset(),
@@ -243,6 +252,115 @@ TOTAL_NAMES = frozenset({"flux", "flux_titre", "annee", "de_zone", "valeur", "pa
                          "sans_part", "zone_seule", "solde"})
 
 
+# --------------------------------------------------------------------------- exposure
+
+
+def us_values(products: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
+    """Variables of the exports-to-the-US chart's texts."""
+    block = fiche.exposition.exportations
+    first = products.iloc[0] if not products.empty else None
+    return {
+        "n_produits": len(products),
+        "n_montres": min(len(products), fiche.rules.produits_exposition),
+        "tous_montres": len(products) <= fiche.rules.produits_exposition,
+        "total_us": format_eur(block.etats_unis),
+        "part_us": format_percent(block.part_etats_unis),
+        "premier": "" if first is None else first["libelle"],
+        "premier_valeur": "" if first is None else format_eur(first["valeur"]),
+        "premier_part_produit": "" if first is None else format_percent(first["part_du_produit"]),
+    }
+
+
+def specialisation_values(products: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
+    """Variables of the specialisation chart's texts."""
+    shown = products.head(fiche.rules.produits_exposition)
+    best = shown.loc[shown["indice"].idxmax()] if not shown.empty else None
+    first = products.iloc[0] if not products.empty else None
+    return {
+        "n_produits": len(products),
+        "n_montres": len(shown),
+        "n_specialises": int((products["indice"] >= 1).sum()),
+        "premier": "" if first is None else first["libelle"],
+        "premier_indice": "" if first is None else format_number(first["indice"], 2),
+        "plus_specialise": "" if best is None else best["libelle"],
+        "plus_specialise_indice": "" if best is None else format_number(best["indice"], 2),
+        "premier_le_plus_specialise": best is not None and first["code"] == best["code"],
+        "autre_plus_specialise": best is not None and first["code"] != best["code"],
+    }
+
+
+def dependence_values(products: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
+    """Variables of the dependences chart's texts."""
+    first = products.iloc[0] if not products.empty else None
+    return {
+        "n_dependances": len(products),
+        "n_montres": min(len(products), fiche.rules.produits_exposition),
+        "tous_montres": len(products) <= fiche.rules.produits_exposition,
+        "premier": "" if first is None else first["libelle"],
+        "premier_valeur": "" if first is None else format_eur(first["valeur"]),
+        "premier_pays": "" if first is None else first["premier_pays_libelle"],
+        "premier_part": "" if first is None else format_percent(first["part_premier_pays"]),
+        "seuil_hors_ue": format_threshold_percent(fiche.rules.seuil_hors_ue),
+        "seuil_hhi": format_decimal(fiche.rules.seuil_hhi_dependance),
+    }
+
+
+def us_csv(products: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
+    """Raw table of the exports to the US by product."""
+    return products.rename(columns={"valeur": "valeur_eur"}).reset_index(drop=True)
+
+
+def specialisation_csv(products: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
+    """Raw table of the specialisation indices."""
+    return products.rename(columns={"valeur": "valeur_eur"}).reset_index(drop=True)
+
+
+def dependence_data(fiche: Fiche) -> pd.DataFrame:
+    """The import dependences, with the main supplier's display name beside its code."""
+    frame = fiche.exposition.dependances.reset_index(drop=True)
+    countries = fiche.labels["pays"]
+    names = [countries.get(c, c) for c in frame["premier_pays"]]
+    return frame.assign(premier_pays_libelle=pd.Series(names, dtype=object))
+
+
+def dependence_csv(products: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
+    """Raw table of the import dependences."""
+    return products.rename(columns={"valeur": "valeur_eur"}).reset_index(drop=True)
+
+
+def exposure_values(fiche: Fiche) -> dict[str, Any]:
+    """Variables of the exposure summary: shares, ranks and readings of each flux."""
+    exposure, book_texts = fiche.exposition, texts()
+    values: dict[str, Any] = {"de_zone": fiche.zone.de_nom, "annee": fiche.annee,
+                              "departement": fiche.zone.type == "departement",
+                              "pas_france": fiche.zone.type != "france"}
+    for flux, short in zip(EXPOSURE_FLUX, ("e", "i")):
+        block, france = getattr(exposure, flux), exposure.france[flux]
+        values.update({
+            f"avec_{short}": block.total > 0,
+            f"part_us_{short}": format_percent(block.part_etats_unis),
+            f"part_us_france_{short}": format_percent(france.part_etats_unis),
+            f"hors_ue_{short}": format_percent(block.part_hors_ue),
+            f"rang_{short}": block.rang_part_etats_unis or 0,
+            f"nb_{short}": block.nb_departements or 0,
+        })
+        for kind in ("pays", "produits"):
+            value = getattr(block, f"hhi_{kind}")
+            level = concentration_level(value, fiche.rules)
+            values[f"hhi_{kind}_{short}"] = "–" if value is None else format_number(value, 2)
+            values[f"lecture_{kind}_{short}"] = book_texts.text(f"exposition.lectures.{level}")
+    values["avec_rang"] = values["departement"] and bool(values["rang_e"])
+    values["sans_rang"] = values["pas_france"] and not values["avec_rang"]
+    return values
+
+
+EXPOSURE_NAMES = frozenset(
+    {"de_zone", "annee", "departement", "pas_france", "avec_rang", "sans_rang"}
+    | {f"{name}_{s}" for s in "ei" for name in (
+        "avec", "part_us", "part_us_france", "hors_ue", "rang", "nb", "hhi_pays",
+        "hhi_produits", "lecture_pays", "lecture_produits")})
+
+
 # --------------------------------------------------------------------------- the registry
 
 
@@ -298,6 +416,37 @@ REGISTRY: list[Entry] = [
     _flows_figure("exportations"),
     _total_statement("importations"),
     _flows_figure("importations"),
+    Statement(key="exposition_resume", section="exposition", texts=("exposition.resume",),
+              variables=exposure_values, names=EXPOSURE_NAMES),
+    Figure(
+        key="etats_unis", section="exposition",
+        data=lambda fiche: fiche.exposition.etats_unis,
+        chart=exposure_charts.us_chart, table=tables.us_table, csv=us_csv,
+        variables=us_values,
+        names=frozenset({"n_produits", "n_montres", "tous_montres", "total_us", "part_us",
+                         "premier",
+                         "premier_valeur", "premier_part_produit"}),
+        empty=lambda data: data.empty,
+    ),
+    Figure(
+        key="specialisation", section="exposition",
+        data=lambda fiche: fiche.exposition.specialisation,
+        chart=exposure_charts.specialisation_chart, table=tables.specialisation_table,
+        csv=specialisation_csv, variables=specialisation_values,
+        names=frozenset({"n_produits", "n_montres", "n_specialises", "premier",
+                         "premier_indice", "plus_specialise", "plus_specialise_indice",
+                         "premier_le_plus_specialise", "autre_plus_specialise"}),
+        empty=lambda data: data.empty,
+    ),
+    Figure(
+        key="dependances", section="exposition",
+        data=dependence_data, chart=exposure_charts.dependence_chart,
+        table=tables.dependence_table, csv=dependence_csv, variables=dependence_values,
+        names=frozenset({"n_dependances", "n_montres", "tous_montres", "premier",
+                         "premier_valeur",
+                         "premier_pays", "premier_part", "seuil_hors_ue", "seuil_hhi"}),
+        empty=lambda data: data.empty,
+    ),
 ]
 
 

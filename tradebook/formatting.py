@@ -132,16 +132,31 @@ def _is_zero(text: str) -> bool:
 
 def format_percent(fraction: float | None, decimals: int = 1) -> str:
     """``0.037`` -> ``3,7 %`` (U+00A0 before ``%``); under 1 %, two significant digits
-    (``0,74 %``, ``0,0031 %``: a non-zero share never shows as ``0,0 %``); ``None`` -> ``–``.
+    (``0,74 %``, ``0,0031 %``: a non-zero share never shows as ``0,0 %``); zero -> ``0 %``;
+    ``None`` -> ``–``.
     """
     if fraction is None:
         return "–"
     percent = Decimal(str(fraction)) * 100
-    if 0 < abs(percent) < 1:
+    if percent == 0:
+        return f"0{NBSP}%"  # nothing at all: never « 0,0 % », which reads as rounded
+    if abs(percent) < 1:
         small = _significant(percent, 2)
         if abs(small) < 1:
             return f"{format_number(small, max(0, -small.as_tuple().exponent))}{NBSP}%"
     return f"{format_number(percent, decimals)}{NBSP}%"
+
+
+def format_decimal(value: float) -> str:
+    """A plain decimal number without trailing zeros: ``0.4`` -> ``0,4``, ``2.0`` -> ``2``."""
+    text = format_number(Decimal(str(value)).normalize(), max(0, -Decimal(str(value))
+                                                            .normalize().as_tuple().exponent))
+    return text
+
+
+def format_threshold_percent(fraction: float) -> str:
+    """A rule's threshold as a percentage without trailing zeros: ``0.5`` -> ``50 %``."""
+    return f"{format_decimal(Decimal(str(fraction)) * 100)}{NBSP}%"
 
 
 def _significant(number: Decimal, digits: int) -> Decimal:

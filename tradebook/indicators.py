@@ -11,7 +11,7 @@ order of the input rows. Aggregate buckets use the code
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -40,6 +40,8 @@ class PreparedLike(Protocol):
     def rows(self, zone: Zone) -> pd.DataFrame: ...  # noqa: D102
 
     def totals(self) -> pd.DataFrame: ...  # noqa: D102
+
+    def country_totals(self) -> pd.DataFrame: ...  # noqa: D102
 
     def labels(self, table: str) -> dict[str, str]: ...  # noqa: D102
 
@@ -275,6 +277,7 @@ class Fiche:
     rows: pd.DataFrame
     labels: dict[str, dict[str, str]]
     trimestres: tuple[int, ...] = (1, 2, 3, 4)
+    exposition: Any = None  # tradebook.exposure.Exposure
 
 
 def describe_zone(zone: Zone) -> str:
@@ -304,16 +307,23 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
             f"{prepared.annee} dans les données fournies. Vérifiez l'année (--annee) "
             "et le fichier de données (--donnees)."
         )
+    from tradebook.exposure import compute_exposure
+
     product_labels = prepared.labels(niveau)
     dgddi_countries = prepared.labels("pays")
     countries = nomenclatures.country_names(dgddi_countries)
+    totals = prepared.totals()
+    exposure = compute_exposure(
+        rows, prepared.rows(nomenclatures.france_zone()),
+        zone.dgddi if zone.type == "departement" else None, totals, prepared.country_totals(),
+        {"a129": prepared.labels("a129"), "cpf4": prepared.labels("cpf4")}, rules)
     return Fiche(
         zone=zone,
         annee=int(prepared.annee),
         niveau=niveau,
         donnees_fictives=bool(prepared.donnees_fictives),
         annee_partielle=bool(prepared.annee_partielle),
-        totaux=zone_totals(prepared.totals(), zone),
+        totaux=zone_totals(totals, zone),
         partenaires=partners(rows, countries, rules.partenaires, dgddi_countries),
         produits={flux: products(rows, flux, product_labels, niveau) for flux in FLUX_CODES},
         flux={flux: flows(rows, flux, product_labels, countries, niveau, rules.produits_sankey,
@@ -323,4 +333,5 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
         rows=rows,
         labels={niveau: product_labels, "pays": countries, "pays_dgddi": dgddi_countries},
         trimestres=tuple(prepared.trimestres),
+        exposition=exposure,
     )

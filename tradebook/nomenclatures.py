@@ -432,3 +432,11 @@ def country_name(code: str, dgddi_label: str | None = None) -> str:
 def country_names(dgddi_labels: dict[str, str]) -> dict[str, str]:
     """Display names of every code of a DGDDI country label table."""
     return {code: country_name(code, label) for code, label in dgddi_labels.items()}
+
+
+@lru_cache(maxsize=None)
+def eu_codes() -> frozenset[str]:
+    """DGDDI country codes counted in the European Union: the 27 member states and the
+    code ``EU`` (``union_europeenne.csv``); every other code is outside the EU (the
+    United Kingdom, Ceuta ``XC`` and Melilla ``XL`` included)."""
+    return frozenset(r["code"] for r in read_table("union_europeenne.csv"))

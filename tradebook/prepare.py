@@ -93,7 +93,19 @@ class PreparedData:
 
         A département reads only the row groups of ``flux.parquet`` whose statistics
         may hold it; a region or France reads its row groups of ``zones.parquet``.
+        France's rows are read once (every fiche compares its products with France's);
+        callers must not modify the frame.
         """
+        if zone.type == "france":
+            return self._france_rows
+        return self._read_rows(zone)
+
+    @cached_property
+    def _france_rows(self) -> pd.DataFrame:
+        return self._read_rows(nomenclatures.france_zone())
+
+    def _read_rows(self, zone: Zone) -> pd.DataFrame:
+        """The rows of one zone, read from the Parquet files."""
         if zone.type == "departement":
             if not zone.dgddi:
                 raise MissingDataError(f"Zone sans code DGDDI : {zone.nom}.")
@@ -110,6 +122,19 @@ class PreparedData:
         """``totaux.parquet``: niveau, zone, flux, valeur, masse (zone = DGDDI code,
         INSEE region code or ``FR``)."""
         return pq.read_table(self.path / TOTALS_FILE).to_pandas()
+
+    @cached_property
+    def _country_totals(self) -> pd.DataFrame:
+        flux = pq.read_table(self.path / FLUX_FILE, columns=["flux", "departement", "pays",
+                                                             "valeur"])
+        sums = flux.group_by(["departement", "flux", "pays"]).aggregate([("valeur", "sum")])
+        frame = sums.to_pandas().rename(columns={"departement": "zone", "valeur_sum": "valeur"})
+        frame.insert(0, "niveau", "departement")
+        return frame[["niveau", "zone", "flux", "pays", "valeur"]]
+
+    def country_totals(self) -> pd.DataFrame:
+        """Value by département, flux and partner country: niveau, zone, flux, pays, valeur."""
+        return self._country_totals
 
     def labels(self, table: str) -> dict[str, str]:
         """Code -> French label valid for the year (``a129``, ``cpf4`` or ``pays``)."""

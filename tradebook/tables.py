@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tradebook.formatting import common_unit, format_eur, format_percent, format_signed_eur
+from tradebook.formatting import (
+    common_unit,
+    format_eur,
+    format_number,
+    format_percent,
+    format_signed_eur,
+)
 from tradebook.indicators import flux_code
 
 MAIN_LINK = "oui"
@@ -58,4 +64,48 @@ def flows_table(flows: pd.DataFrame, flux: str) -> pd.DataFrame:
         "Valeur": [format_eur(v, unit) for v in flows["valeur"]],
         "Part du total": [format_percent(v / total if total else None) for v in flows["valeur"]],
         "Flux principal (en rouge)": [MAIN_LINK if r else "" for r in flows["rouge"]],
+    }, dtype=object)
+
+
+def us_table(products: pd.DataFrame) -> pd.DataFrame:
+    """Every product exported to the US: value, share of the product's exports, share
+    of the exports to the US."""
+    unit = common_unit(products["valeur"])
+    return pd.DataFrame({
+        "Code": products["code"].astype(str).to_numpy(),
+        "Produit": products["libelle"].astype(str).to_numpy(),
+        "Exportations vers les États-Unis": [format_eur(v, unit) for v in products["valeur"]],
+        "Part des exportations du produit": [format_percent(p)
+                                             for p in products["part_du_produit"]],
+        "Part des exportations vers les États-Unis": [
+            format_percent(p) for p in products["part_des_exportations_us"]],
+    }, dtype=object)
+
+
+def specialisation_table(products: pd.DataFrame) -> pd.DataFrame:
+    """Every export product with its share, France's share and the index."""
+    unit = common_unit(products["valeur"])
+    return pd.DataFrame({
+        "Code": products["code"].astype(str).to_numpy(),
+        "Produit": products["libelle"].astype(str).to_numpy(),
+        "Exportations": [format_eur(v, unit) for v in products["valeur"]],
+        "Part des exportations": [format_percent(p) for p in products["part"]],
+        "Part dans les exportations de la France": [format_percent(p)
+                                                    for p in products["part_france"]],
+        "Indice de spécialisation": [format_number(i, 2) for i in products["indice"]],
+    }, dtype=object)
+
+
+def dependence_table(products: pd.DataFrame) -> pd.DataFrame:
+    """Every import dependence: CPF4 product, imports, extra-EU share, HHI, main supplier."""
+    unit = common_unit(products["valeur"])
+    return pd.DataFrame({
+        "Code CPF4": products["code"].astype(str).to_numpy(),
+        "Produit": products["libelle"].astype(str).to_numpy(),
+        "Importations": [format_eur(v, unit) for v in products["valeur"]],
+        "Part hors UE": [format_percent(p) for p in products["part_hors_ue"]],
+        "Indice HHI des origines": [format_number(h, 2) for h in products["hhi"]],
+        "Premier fournisseur": products["premier_pays_libelle"].astype(str).to_numpy(),
+        "Part du premier fournisseur": [format_percent(p)
+                                        for p in products["part_premier_pays"]],
     }, dtype=object)

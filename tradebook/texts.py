@@ -50,6 +50,11 @@ class Rules:
     liens_rouges: int = 5  # largest named links drawn in red
     tuiles_max: int = 24  # treemap tiles at most, the tail grouped
     part_min_tuile: float = 0.005  # a product under this share joins the grouped tile
+    produits_exposition: int = 10  # products shown in the exposure charts
+    seuil_hors_ue: float = 0.5  # dependence: share of imports from outside the EU above this
+    seuil_hhi_dependance: float = 0.4  # dependence: HHI of the origins above this
+    hhi_modere: float = 0.15  # an HHI from here is « modérément concentré »
+    hhi_concentre: float = 0.25  # above this, « concentré »
 
 
 def parse_rules(data: Mapping[str, Any], source: str) -> Rules:
