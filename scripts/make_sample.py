@@ -3,8 +3,10 @@
     python scripts/make_sample.py                      # the committed sample
     python scripts/make_sample.py --echelle 10 --sortie /tmp/gros.zip   # benchmark size
 
-All logic lives in :mod:`tradebook.sample`; this wrapper parses the options and
-prints what was written (rows per file, ZIP size, time).
+Two ZIPs are written: the 2024 publication at ``--sortie`` and the 2023 one beside
+it (``NAME_2023.zip``, :func:`tradebook.sample.previous_path`). All logic lives in
+:mod:`tradebook.sample`; this wrapper parses the options and prints what was
+written (rows per file, ZIP sizes, time).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """French command-line options, the same as ``python -m tradebook echantillon``."""
     parser = argparse.ArgumentParser(description="Génère l'échantillon fictif au format DGDDI.")
     parser.add_argument("--sortie", type=Path, default=SAMPLE_ZIP, metavar="CHEMIN",
-                        help="ZIP à écrire (défaut : data/sample/dgddi_echantillon_fictif.zip)")
+                        help="ZIP de la publication 2024 à écrire, celle de 2023 à côté "
+                             "(défaut : data/sample/dgddi_echantillon_fictif.zip)")
     parser.add_argument("--graine", type=int, default=None, metavar="N",
                         help=f"graine du générateur (défaut : {sample.DEFAULT_SEED})")
     parser.add_argument("--echelle", type=float, default=1.0, metavar="X",
@@ -35,7 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write the sample and print a French summary; exit status 2 on a user error."""
+    """Write both publications and print a French summary; exit status 2 on a user error."""
     args = parse_args(argv)
     start = time.perf_counter()
     try:
@@ -44,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur : {exc}", file=sys.stderr)
         return exc.exit_code
     elapsed = time.perf_counter() - start
+    print(sample.describe(sample.previous_path(path)))
     print(sample.describe(path))
     print(f"Durée : {elapsed:.1f} s".replace(".", ","))
     return 0
