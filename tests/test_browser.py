@@ -214,3 +214,30 @@ def test_vega_is_served_locally(built_book):
     page = (built_book.published / "departements" / "61.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=\"https?:", page)
     assert not re.search(r"<link[^>]+href=\"https?:[^\"]+\.(css|js|woff2?)", page)
+
+
+def search_index(site: Path) -> dict:
+    """The Sphinx search index of a built site (``Search.setIndex({...})``)."""
+    import json
+
+    text = (site / "searchindex.js").read_text(encoding="utf-8")
+    return json.loads(text[text.index("(") + 1:text.rindex(")")])
+
+
+def pages_with(index: dict, word: str) -> set[str]:
+    """Pages whose indexed text holds ``word`` (as the French stemmer stores it)."""
+    from sphinx.search.fr import SearchFrench
+
+    stem = SearchFrench({}).stem(word.lower())
+    pages = set()
+    for table in ("terms", "titleterms"):
+        found = index[table].get(stem, [])
+        pages |= {index["docnames"][i] for i in ([found] if isinstance(found, int) else found)}
+    return pages
+
+
+def test_search_finds_the_usual_names(built_book):
+    index = search_index(built_book.published)
+    assert "departements/20" in pages_with(index, "2B")
+    assert "departements/20" in pages_with(index, "Haute") & pages_with(index, "Corse")
+    assert {"departements/61", "departements/976"} <= pages_with(index, "États")  # « États-Unis »

@@ -335,3 +335,26 @@ def test_country_names_are_the_ones_readers_expect(prepared):
     assert page.fiche.labels["pays"]["XC"] == "Ceuta"  # DGDDI's label where CLDR has none
     table = page.rendered["partenaires"].table
     assert list(table.columns)[:3] == ["Pays", "Code", "Libellé DGDDI"]
+
+
+# --------------------------------------------------------------------------- caveats
+
+
+@pytest.mark.parametrize("code, words", [
+    ("75", "gaz naturel et d'électricité"), ("2B", "Haute-Corse (2B)"),
+    ("971", "France métropolitaine"), ("976", "France métropolitaine"), ("13", "hydrocarbures"),
+])
+def test_page_caveats_come_from_the_table(prepared, code, words):
+    intro = page_of(prepared, code).introduction_html()
+    assert 'class="admonition note tradebook-avertissement"' in intro and words in intro
+
+
+def test_pages_without_a_caveat_have_no_box(prepared):
+    assert "tradebook-avertissement" not in page_of(prepared, "61").introduction_html()
+
+
+def test_a_malformed_caveat_row_names_its_line(tmp_path):
+    path = tmp_path / "avertissements.csv"
+    path.write_text("zones,texte\ndepartement:75,Texte\n75,Sans type\n", encoding="utf-8")
+    with pytest.raises(TextError, match="avertissements.csv, ligne 3"):
+        texts_module.read_caveats(path)

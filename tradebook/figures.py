@@ -50,6 +50,7 @@ PAGE_TEXTS: dict[str, frozenset[str]] = {
     "page.cle": frozenset(),
     "page.introduction": frozenset({"annee", "de_zone", "comparaison", "methodologie"}),
     "page.fictif_titre": frozenset(),
+    "page.avertissement_titre": frozenset(),
     "page.fictif": frozenset({"methodologie"}),
     "page.partielle_titre": frozenset(),
     "page.partielle": frozenset({"annee", "trimestres", "liste_trimestres"}),

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from tradebook import figures, nomenclatures, paths, render
+from tradebook import figures, nomenclatures, paths, render, texts as texts_module
 from tradebook.figures import Figure, Rendered, Statement
 from tradebook.indicators import Fiche, compute_fiche
 from tradebook.nomenclatures import Zone
@@ -269,6 +269,11 @@ class Page:
                   "comparaison": self.comparison_text(), **self.links()}
         intro = figures.page_texts("page.introduction", values, markdown_escape)
         parts = [f'<p class="tradebook-intro">{" ".join(inline_html(s) for s in intro)}</p>']
+        caveats = texts_module.caveats_for(self.zone.type, self.zone.code)
+        if caveats:
+            parts.append(admonition_html("note", "tradebook-avertissement",
+                                         figures.page_texts("page.avertissement_titre")[0],
+                                         [markdown_escape(c) for c in caveats]))
         if self.fiche.donnees_fictives:
             parts.append(admonition_html(
                 "warning", "tradebook-fictif", figures.page_texts("page.fictif_titre")[0],

@@ -29,6 +29,7 @@ from tradebook.formatting import format_number, french_spacing
 from tradebook.paths import DATA
 
 TEXTS_FILE = DATA / "textes.yml"
+CAVEATS_FILE = DATA / "avertissements.csv"
 RULES_KEY = "regles"
 _FORMATTER = string.Formatter()
 
@@ -287,3 +288,38 @@ def read_texts(path: Path = TEXTS_FILE) -> Texts:
 def rules() -> Rules:
     """The page rules of ``data/textes.yml`` (read once)."""
     return read_texts().rules
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A warning about the figures of some zones (``data/avertissements.csv``)."""
+
+    zones: frozenset[str]  # "departement:75", "region:11"...
+    text: str
+
+
+def read_caveats(path: Path = CAVEATS_FILE) -> tuple[Caveat, ...]:
+    """The page caveats, one per row: the zones they concern (``type:code``) and the text."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as exc:
+        raise TextError(f"Fichier des avertissements illisible : {path} ({exc.strerror}).") from exc
+    caveats = []
+    for number, row in enumerate(rows, start=2):
+        zones = (row.get("zones") or "").split()
+        if not zones or not row.get("texte") or any(":" not in z for z in zones):
+            raise TextError(f"{path.name}, ligne {number} : chaque ligne donne des zones "
+                            "« type:code » séparées par des espaces (departement:75 region:11) "
+                            "et un texte.")
+        caveats.append(Caveat(frozenset(zones), french_spacing(row["texte"].strip())))
+    return tuple(caveats)
+
+
+@lru_cache(maxsize=None)
+def caveats_for(zone_type: str, code: str) -> tuple[str, ...]:
+    """The caveats of one zone, in file order."""
+    key = f"{zone_type}:{code}"
+    return tuple(c.text for c in read_caveats() if key in c.zones)
