@@ -64,6 +64,7 @@ ARTICLE_OF = {code: article for article, codes in ARTICLES.items() for code in c
 REGION_ARTICLES = {"11": "l'", "24": "le", "27": "la", "28": "la", "32": "les", "44": "le",
                    "52": "les", "53": "la", "75": "la", "76": "l'", "84": "l'", "93": "la",
                    "94": "la", "01": "la", "02": "la", "03": "la", "04": "", "06": ""}
+OVERSEAS_REGIONS = {reg for _, _, reg in OVERSEAS.values()}
 REGION_ORDER = ["11", "24", "27", "28", "32", "44", "52", "53", "75", "76",
                 "84", "93", "94", "01", "02", "03", "04", "06"]
 
@@ -130,7 +131,9 @@ def region_rows(deps: list[dict[str, str]]) -> list[dict[str, str]]:
     """Rows of regions.csv, in publication order."""
     names = {d["region_insee"]: d["region_nom"] for d in deps}
     return [{"code_insee": c, "nom": names[c], "ordre": str(i + 1),
-             "article": REGION_ARTICLES[c]}
+             "article": REGION_ARTICLES[c],
+             # an overseas département is a region of its own: its page serves the region
+             "page": "non" if c in OVERSEAS_REGIONS else "oui"}
             for i, c in enumerate(REGION_ORDER)]
 
 

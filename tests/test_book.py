@@ -57,7 +57,7 @@ def edge_pages(tmp_path_factory, prepared):
     deps = book.select_departements(list(EDGE_AREAS))
     jobs = book.plan_pages(deps, Path(prepared.path), prepared.annee, layout)
     results = book.execute_pages(jobs, workers=2, timeout=300, layout=layout, progress=False)
-    return layout, {r.code: r for r in results}
+    return layout, {r.code.removeprefix("departements/"): r for r in results}
 
 
 # --------------------------------------------------------------------------- selection
@@ -111,28 +111,36 @@ def toc_files(text: str) -> list[str]:
 
 def test_committed_toc_is_the_generated_one():
     """Snapshot: the top-level _toc.yml is exactly what the runner generates for all pages."""
-    generated = book.toc_yaml(book.select_departements(None))
+    generated = book.toc_yaml(book.book_zones(book.select_departements(None)))
     assert book.DEFAULT_LAYOUT.toc.read_text(encoding="utf-8") == generated
 
 
 def test_toc_order():
-    text = book.toc_yaml(book.select_departements(None))
+    text = book.toc_yaml(book.book_zones(book.select_departements(None)))
     files = toc_files(text)
-    assert files[:4] == ["introduction", "methodologie", "guide-analyste", "departements/index"]
-    pages = [f.split("/")[1] for f in files[4:]]
+    assert files[:5] == ["introduction", "methodologie", "guide-analyste", "france",
+                         "departements/index"]
+    pages = [f.split("/")[1] for f in files[5:] if f.startswith("departements/")]
     assert len(pages) == 100 and len(set(pages)) == 100
-    captions = re.findall(r"caption: \"(.+)\"", text)[1:]
+    assert [f for f in files if f.startswith("regions/")] == [
+        f"regions/{r.code}" for r in nomenclatures.page_regions()]
+    assert len(nomenclatures.page_regions()) == 13
+    captions = re.findall(r"caption: \"(.+)\"", text)[2:]
     assert captions == [r.nom for r in nomenclatures.regions()]
     normandie = text.split('caption: "Normandie"')[1].split("caption:")[0]
-    assert toc_files(normandie) == [f"departements/{c}" for c in ("14", "27", "50", "61", "76")]
+    assert toc_files(normandie) == ["regions/28", *[f"departements/{c}"
+                                                    for c in ("14", "27", "50", "61", "76")]]
     corse = text.split('caption: "Corse"')[1].split("caption:")[0]
-    assert toc_files(corse) == ["departements/20"]
+    assert toc_files(corse) == ["regions/94", "departements/20"]
+    mayotte = text.split('caption: "Mayotte"')[1].split("caption:")[0]
+    assert toc_files(mayotte) == ["departements/976"]  # its own page serves as its region's
     assert pages[-5:] == ["971", "972", "973", "974", "976"]
 
 
 def test_toc_of_a_selection_has_only_its_regions():
-    text = book.toc_yaml(book.select_departements(["61", "2A"]))
-    assert toc_files(text)[4:] == ["departements/61", "departements/20"]
+    text = book.toc_yaml(book.book_zones(book.select_departements(["61", "2A"])))
+    assert toc_files(text)[3:] == ["france", "departements/index", "regions/28",
+                                   "departements/61", "regions/94", "departements/20"]
     assert '"Bretagne"' not in text
 
 
@@ -155,7 +163,8 @@ def test_page_notebook_titles_the_page_and_drops_the_analyst_note():
     assert markdown[0].source == "# Orne (61)"  # a real heading: the toc sees it
     assert not any(template.TEMPLATE_ONLY_TAG in c.metadata.get("tags", []) for c in page.cells)
     assert not any("page.title()" in c.source for c in page.cells)
-    assert len(page.cells) == len(nb.cells) - 1
+    dropped = 2 * (len(figures.sections()) - len(figures.sections("departement")))
+    assert len(page.cells) == len(nb.cells) - 1 - dropped
     headings = [c.source.splitlines()[0] for c in markdown[1:]]
     assert headings == [f"## {figures.texts().text(f'sections.{s}.titre')}"
                         for s in figures.sections("departement")]
@@ -209,10 +218,10 @@ def test_only_changed_or_missing_pages_run(tmp_path):
             for zone in (zones[0], zones[2], zones[1])]
     for job in jobs:
         job.output.write_text("{}")
-    state = {"14": "cle-14", "61": "ancienne-cle"}
-    assert [j.code for j in book.pages_to_run(jobs, state)] == ["61", "50"]
+    state = {"departements/14": "cle-14", "departements/61": "ancienne-cle"}
+    assert [j.zone.code for j in book.pages_to_run(jobs, state)] == ["61", "50"]
     jobs[0].output.unlink()
-    assert [j.code for j in book.pages_to_run(jobs, state)] == ["14", "61", "50"]
+    assert [j.zone.code for j in book.pages_to_run(jobs, state)] == ["14", "61", "50"]
 
 
 def test_publish_swaps_and_never_leaves_half_a_site(tmp_path, monkeypatch):
@@ -407,11 +416,12 @@ def test_failed_page_is_listed_and_site_not_published(layout, prepared, monkeypa
     (layout.published / "index.html").write_text("ancien site")
     plan = book.plan_pages
 
-    def plan_with_a_broken_page(deps, prepared_dir, annee, lay):
-        jobs = plan(deps, prepared_dir, annee, lay)
-        bad = jobs[0]
-        jobs[0] = book.PageJob(bad.zone, {**bad.parameters, "annee": 1999}, bad.key,
-                               bad.output)
+    def plan_with_a_broken_page(zones, prepared_dir, annee, lay):
+        jobs = plan(zones, prepared_dir, annee, lay)
+        index = next(i for i, j in enumerate(jobs) if j.code == "departements/05")
+        bad = jobs[index]
+        jobs[index] = book.PageJob(bad.zone, {**bad.parameters, "annee": 1999}, bad.key,
+                                   bad.output)
         return jobs
 
     monkeypatch.setattr(book, "plan_pages", plan_with_a_broken_page)
@@ -419,12 +429,13 @@ def test_failed_page_is_listed_and_site_not_published(layout, prepared, monkeypa
         book.build_book(book.select_departements(["48", "05"]), prepared, workers=2,
                         timeout=300, progress=False, log=lambda *a: None, layout=layout)
     message = str(caught.value)
-    assert "1 page(s) en échec" in message and "05 : cellule" in message
+    assert "1 page(s) en échec" in message and "departements/05 : cellule" in message
     assert "MissingDataError" in message
     assert (layout.published / "index.html").read_text() == "ancien site"
-    assert (layout.failed / "05.ipynb").is_file()
+    assert (layout.failed / "departements-05.ipynb").is_file()
     assert (layout.pages / "48.ipynb").is_file()
-    assert set(book.read_state(layout.state)) == {"48"}
+    assert set(book.read_state(layout.state)) == {"france", "regions/76", "regions/93",
+                                                  "departements/48"}
 
 
 @pytest.mark.book
@@ -481,9 +492,18 @@ def test_publishing_a_smaller_book_drops_pages_of_earlier_builds(tmp_path):
     for name in ("index.html", "61.html", "14.html", "75.html"):
         (built / "departements" / name).write_text(name)
     (built / "index.html").write_text("accueil")
-    book.publish(built, "cle", target, ["61", "14"])
+    (built / "regions").mkdir()
+    for name in ("28.html", "11.html"):
+        (built / "regions" / name).write_text(name)
+    (built / "france.html").write_text("France")
+    book.publish(built, "cle", target, ["france", "regions/28", "departements/61",
+                                        "departements/14"])
     assert sorted(p.name for p in (target / "departements").iterdir()) == [
         "14.html", "61.html", "index.html"]
+    assert sorted(p.name for p in (target / "regions").iterdir()) == ["28.html"]
+    assert (target / "france.html").is_file()
+    book.publish(built, "cle", target, ["departements/61"])
+    assert not (target / "france.html").exists() and not list((target / "regions").iterdir())
 
 
 def test_a_region_of_one_departement_is_not_offered_as_a_comparison():

@@ -34,7 +34,7 @@ from tradebook.charts import (
     treemap_chart,
 )
 from tradebook.formatting import VEGA_FORMAT_LOCALE, format_eur, format_percent
-from tradebook.exposure import compute_exposure
+from tradebook.exposure import areas_overview, compute_exposure
 from tradebook.indicators import Fiche
 from tradebook.texts import Rules
 
@@ -178,6 +178,8 @@ def realistic_fiche(donnees_fictives: bool = False, annee_partielle: bool = Fals
         produits={"exportations": products_of(exports), "importations": products_of(imports)},
         flux={"exportations": flows_of(exports), "importations": flows_of(imports)},
         rules=Rules(), rows=rows, exposition=exposure,
+        departements=None if zone.type == "departement" else areas_overview(
+            [d.code_dgddi for d in nomenclatures.departements_of(zone.code)], no_areas, no_areas),
         labels={"a129": _labels(PRODUCTS), "pays": _labels(COUNTRIES),
                 "pays_dgddi": _labels(COUNTRIES)},
     )

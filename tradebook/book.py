@@ -71,8 +71,20 @@ class Layout:
 
     @property
     def pages(self) -> Path:
-        """Executed notebooks and the generated index page."""
+        """The département pages' folder (with the generated index page and the runner's
+        state); region pages sit in ``regions/``, France's page at the top."""
         return self.source / "departements"
+
+    def page_file(self, zone: Zone) -> Path:
+        """The executed notebook of a zone's page."""
+        return self.source / f"{paths.site_page(zone.type, zone.code)}.ipynb"
+
+    def page_files(self) -> list[Path]:
+        """Every executed page notebook present in the sources."""
+        kinds = [self.source / f"{paths.site_page('france', '')}.ipynb"]
+        folders = [self.source / f for f in paths.PAGE_FOLDERS.values() if f]
+        return [p for p in kinds if p.is_file()] + sorted(
+            p for folder in folders for p in folder.glob("*.ipynb"))
 
     @property
     def config(self) -> Path:
@@ -120,7 +132,7 @@ class Layout:
         for name in (f"{c}.md" for c in CHAPTERS):
             shutil.copy2(self.source / name, target.source / name)
         shutil.copy2(self.config, target.config)
-        for path in self.static.glob("*.css"):
+        for path in [*self.static.glob("*.css"), *self.static.glob("tradebook-*.js")]:
             shutil.copy2(path, target.static / path.name)
         return target
 
@@ -150,6 +162,16 @@ def select_departements(codes: Sequence[str] | None) -> list[Zone]:
         chosen = {nomenclatures.resolve_departement(code).code_dgddi for code in codes}
     return [nomenclatures.departement_zone(d) for d in nomenclatures.page_departements()
             if d.code_dgddi in chosen]
+
+
+def book_zones(departements: Sequence[Zone]) -> list[Zone]:
+    """Every page of a book of these départements: France, the regions with a page
+    (metropolitan) that hold one of them, then the départements."""
+    regions = {d.region_code for d in departements}
+    return [nomenclatures.france_zone(),
+            *[nomenclatures.region_zone(r) for r in nomenclatures.page_regions()
+              if r.code in regions],
+            *departements]
 
 
 def check_options(processus: int | None, delai: float) -> tuple[int, float]:
@@ -222,8 +244,9 @@ class PageJob:
 
     @property
     def code(self) -> str:
-        """The page's code (its file name)."""
-        return self.zone.code
+        """The page's path in the book (``departements/61``, ``regions/28``, ``france``):
+        unique across kinds (``28`` is both a département and a region)."""
+        return paths.site_page(self.zone.type, self.zone.code)
 
     @property
     def region(self) -> str:
@@ -242,6 +265,13 @@ class PageResult:
     notebook: str = ""  # where the failed notebook was kept
 
 
+def zone_parameters(zone: Zone) -> dict:
+    """The template's parameters naming ``zone`` (the others set empty: one zone only)."""
+    return {"departement": zone.code if zone.type == "departement" else "",
+            "region": zone.code if zone.type == "region" else "",
+            "france": zone.type == "france"}
+
+
 def plan_pages(zones: Sequence[Zone], prepared_dir: Path, annee: int,
                layout: Layout = DEFAULT_LAYOUT) -> list[PageJob]:
     """One job per zone, with its key."""
@@ -251,10 +281,10 @@ def plan_pages(zones: Sequence[Zone], prepared_dir: Path, annee: int,
     code, data = code_hash(), data_hash(prepared_dir)
     jobs = []
     for zone in zones:
-        parameters = {"departement": zone.code, "annee": int(annee), "donnees": str(prepared_dir)}
+        parameters = {**zone_parameters(zone), "annee": int(annee), "donnees": str(prepared_dir)}
         hashed = {k: v for k, v in parameters.items() if k != "donnees"}
         jobs.append(PageJob(zone, parameters, page_key(template, code, data, hashed),
-                            layout.pages / f"{zone.code}.ipynb"))
+                            layout.page_file(zone)))
     return jobs
 
 
@@ -459,7 +489,7 @@ def execute_page(job: PageJob, timeout: float) -> PageResult:
 
     global _LAST_NOTEBOOK
     start = time.monotonic()
-    failed = _LAYOUT.failed / f"{job.code}.ipynb"
+    failed = _LAYOUT.failed / f"{job.code.replace('/', '-')}.ipynb"
     _LAST_NOTEBOOK = None
     try:
         _KERNEL.ensure()
@@ -562,7 +592,7 @@ def execute_pages(jobs: Sequence[PageJob], workers: int, timeout: float,
                                                            error=f"processus perdu : {exc}")
                             bar.write(f"Échec de la page {job.code} : processus perdu : {exc}")
         drain(block=False)
-    return sorted(results.values(), key=lambda r: nomenclatures.natural_key(r.code))
+    return [results[job.code] for job in jobs if job.code in results]
 
 
 # --------------------------------------------------------------------------- toc and index
@@ -573,14 +603,14 @@ def yaml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def toc_yaml(deps: Sequence[Zone]) -> str:
-    """The Jupyter Book table of contents for ``deps``.
+def toc_yaml(zones: Sequence[Zone]) -> str:
+    """The Jupyter Book table of contents of a book of ``zones`` (see :func:`book_zones`).
 
-    Introduction (root), methodology, analyst's guide and the index of
-    départements first; then one part per region, in publication order, with its
-    départements in natural code order.
+    The introduction (root), the methodology and the analyst's guide first; then
+    France (its page and the index of départements); then one part per region, in
+    publication order: the region's page, then its départements in natural code order.
     """
-    selected = {d.dgddi for d in deps}
+    selected = {(z.type, z.code) for z in zones}
     lines = [
         "# Généré par `python -m tradebook book` depuis data/nomenclatures/ : ne pas modifier à la main.",
         "# Les chemins sont relatifs à book/, le dossier des sources du livre.",
@@ -590,23 +620,30 @@ def toc_yaml(deps: Sequence[Zone]) -> str:
         f"  - caption: {yaml_string('Le livre')}",
         "    chapters:",
         *[f"      - file: {name}" for name in CHAPTERS[1:]],
+        f"  - caption: {yaml_string('La France')}",
+        "    chapters:",
+        *([f"      - file: {paths.site_page('france', '')}"] if ("france", "FR") in selected
+          else []),
         "      - file: departements/index",
     ]
     for region in nomenclatures.regions():
         members = [d for d in nomenclatures.departements_of(region.code)
-                   if d.page and d.code_dgddi in selected]
+                   if d.page and ("departement", d.code) in selected]
         if not members:
             continue
         lines += [f"  - caption: {yaml_string(region.nom)}", "    chapters:"]
-        lines += [f"      - file: departements/{d.code}" for d in members]
+        if ("region", region.code) in selected:
+            lines.append(f"      - file: {paths.site_page('region', region.code)}")
+        lines += [f"      - file: {paths.site_page('departement', d.code)}" for d in members]
     return "\n".join(lines) + "\n"
 
 
-def index_markdown(deps: Sequence[Zone], totals, annee: int,
+def index_markdown(zones: Sequence[Zone], totals, annee: int,
                    donnees_fictives: bool, annee_partielle: bool) -> str:
     """The index page: one row per département with its totals, linking to its page."""
     from tradebook.formatting import format_eur, format_signed_eur
 
+    deps = [z for z in zones if z.type == "departement"]
     values = {}
     for row in totals[totals["niveau"] == "departement"].itertuples(index=False):
         values[(str(row.zone), row.flux)] = int(row.valeur)
@@ -644,7 +681,7 @@ def prune_shared_charts(layout: Layout) -> int:
     if not folder.is_dir():
         return 0
     used: set[str] = set()
-    for notebook in layout.pages.glob("*.ipynb"):
+    for notebook in layout.page_files():
         used.update(SHARED_NAME.findall(notebook.read_text(encoding="utf-8")))
     stale = [p for p in folder.glob("*.js") if p.name not in used]
     for path in stale:
@@ -721,32 +758,37 @@ def build_site(layout: Layout, toc_path: Path, jobs: int) -> Path:
     return layout.work / "_build" / "html"
 
 
-def drop_unlisted_pages(site: Path, codes: Iterable[str]) -> list[str]:
-    """Remove département pages left in ``site`` by earlier, larger builds.
+def drop_unlisted_pages(site: Path, pages: Iterable[str]) -> list[str]:
+    """Remove the zone pages left in ``site`` by earlier, larger builds.
 
     Sphinx's persistent output keeps the HTML of pages no longer in the table of
-    contents; publishing them would show stale figures. Returns the removed names.
+    contents; publishing them would show stale figures. ``pages``: the paths of the
+    pages to keep (``departements/61``...). Returns the removed paths.
     """
-    keep = {f"{code}.html" for code in codes} | {"index.html"}
+    keep = {f"{page}.html" for page in pages} | {"departements/index.html"}
+    candidates = [site / f"{paths.site_page('france', '')}.html",
+                  *[p for folder in paths.PAGE_FOLDERS.values() if folder
+                    for p in (site / folder).glob("*.html")]]
     removed = []
-    for page in sorted((site / "departements").glob("*.html")):
-        if page.name not in keep:
+    for page in sorted(p for p in candidates if p.is_file()):
+        name = page.relative_to(site).as_posix()
+        if name not in keep:
             page.unlink()
-            removed.append(page.name)
+            removed.append(name)
     return removed
 
 
-def publish(built: Path, key: str, target: Path, codes: Iterable[str] | None = None) -> None:
+def publish(built: Path, key: str, target: Path, pages: Iterable[str] | None = None) -> None:
     """Copy the built site next to ``target`` and swap folders (never a half site).
 
-    With ``codes``, only those département pages are published.
+    With ``pages`` (paths such as ``departements/61``), only those zone pages are published.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".html-nouveau-"))
     try:
         shutil.copytree(built, staging, dirs_exist_ok=True)
-        if codes is not None:
-            drop_unlisted_pages(staging, codes)
+        if pages is not None:
+            drop_unlisted_pages(staging, pages)
         (staging / ".buildinfo").unlink(missing_ok=True)
         (staging / SITE_MARKER).write_text(json.dumps({"cle": key}), encoding="utf-8")
         old = None
@@ -798,7 +840,8 @@ def build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
     summary = RunSummary()
     clock = time.monotonic()
     write_if_changed(paths.TEMPLATE, template_text())
-    jobs = plan_pages(deps, Path(prepared.path), prepared.annee, layout)
+    zones = book_zones(deps)
+    jobs = plan_pages(zones, Path(prepared.path), prepared.annee, layout)
     state = read_state(layout.state)
     todo = pages_to_run(jobs, state)
     summary.skipped = [j.code for j in jobs if j not in todo]
@@ -825,10 +868,10 @@ def build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
 
     clock = time.monotonic()
     full = len(deps) == len(nomenclatures.page_departements())
-    toc = toc_yaml(deps)
+    toc = toc_yaml(zones)
     toc_path = layout.toc if full else layout.selection_toc
     write_if_changed(toc_path, toc)
-    index = index_markdown(deps, prepared.totals(), prepared.annee, prepared.donnees_fictives,
+    index = index_markdown(zones, prepared.totals(), prepared.annee, prepared.donnees_fictives,
                            prepared.annee_partielle)
     write_if_changed(layout.index, index)
     render.write_vega_bundle(layout.static)
@@ -837,7 +880,7 @@ def build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
         summary.site = "inchangé"
     else:
         built = build_site(layout, toc_path, workers)
-        publish(built, key, layout.published, [d.code for d in deps])
+        publish(built, key, layout.published, [j.code for j in jobs])
         summary.site = "construit"
     summary.timings["site"] = time.monotonic() - clock
     return summary

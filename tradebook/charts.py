@@ -357,7 +357,8 @@ def partners_chart(partners: pd.DataFrame, ctx: ChartContext,
     x = _field("valeur", "quantitative", scale=x_scale, axis=None)
     header_x = _field("x", "quantitative", scale=x_scale, axis=None)
     balance_x = {"value": PARTNER_PLOT_WIDTH + BALANCE_OFFSET}
-    tooltip = _tooltips([("libelle", "Pays"), ("importations_txt", "Importations"),
+    tooltip = _tooltips([("libelle", words.labels.get("entite", "Pays")),
+                         ("importations_txt", "Importations"),
                          ("exportations_txt", "Exportations"),
                          ("solde_txt", "Solde (exportations − importations)")])
     rows = _data(data)

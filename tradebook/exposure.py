@@ -248,3 +248,36 @@ def compute_exposure(rows: pd.DataFrame, france_rows: pd.DataFrame, dgddi: str |
         dependances=dependences(rows, labels["cpf4"], rules),
         france={flux: flux_exposure(france_rows, flux) for flux in FLUX},
     )
+
+
+AREA_COLUMNS = ["code", "dgddi", "nom", "region", "page", "exportations", "importations",
+                "solde", "part_etats_unis", "part_hors_ue"]
+
+
+def areas_overview(dgddi_codes: list[str], totals: pd.DataFrame,
+                   country_totals: pd.DataFrame) -> pd.DataFrame:
+    """One row per DGDDI area of ``dgddi_codes`` (a region's, or all of France's, Monaco
+    included): its exports, imports, balance, and the US and extra-EU shares of its
+    exports (``None`` without exports), in natural code order."""
+    from tradebook.nomenclatures import departement_by_dgddi
+
+    areas = totals[totals["niveau"] == "departement"]
+    value = {(str(z), f): int(v) for z, f, v in zip(areas["zone"], areas["flux"], areas["valeur"])}
+    exports = country_totals[(country_totals["niveau"] == "departement")
+                             & (country_totals["flux"] == "E")]
+    us = {str(z): int(v) for z, p, v in zip(exports["zone"], exports["pays"], exports["valeur"])
+          if p == US}
+    eu = eu_codes()
+    inside = {}
+    for z, p, v in zip(exports["zone"], exports["pays"], exports["valeur"]):
+        if p in eu:
+            inside[str(z)] = inside.get(str(z), 0) + int(v)
+    rows = []
+    for code in dgddi_codes:
+        area = departement_by_dgddi()[code]
+        e, i = value.get((code, "E"), 0), value.get((code, "I"), 0)
+        rows.append({"code": area.code, "dgddi": code, "nom": area.nom, "region": area.region_nom,
+                     "page": area.page, "exportations": e, "importations": i, "solde": e - i,
+                     "part_etats_unis": us.get(code, 0) / e if e else None,
+                     "part_hors_ue": 1 - inside.get(code, 0) / e if e else None})
+    return pd.DataFrame(rows, columns=AREA_COLUMNS)

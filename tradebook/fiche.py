@@ -241,6 +241,8 @@ def write_images(fiche: Fiche, folder: Path) -> list[Path]:
     folder = output_folder(folder)
     written = []
     for key, rendered in figures.render_all(fiche).items():
+        if not rendered.figure.draws_chart(fiche.zone.type):
+            continue
         base = folder / f"{file_prefix(fiche)}_{key}"
         written += list(save_chart(rendered.chart, base))
     return written

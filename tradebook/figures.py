@@ -51,6 +51,7 @@ PAGE_TEXTS: dict[str, frozenset[str]] = {
     "page.introduction": frozenset({"annee", "de_zone", "comparaison", "methodologie"}),
     "page.fictif_titre": frozenset(),
     "page.avertissement_titre": frozenset(),
+    "page.telecharger_csv": frozenset(),
     "page.fictif": frozenset({"methodologie"}),
     "page.partielle_titre": frozenset(),
     "page.partielle": frozenset({"annee", "trimestres", "liste_trimestres"}),
@@ -81,6 +82,12 @@ class Figure:
     empty: Callable[[Any], bool]  # True when there is nothing to draw
     levels: frozenset[str] = ALL_LEVELS
     comparisons: tuple[str, ...] = ()  # levels whose same figure is shown beside it
+    chart_levels: frozenset[str] | None = None  # levels where the chart is drawn (all)
+    open_table: bool = False  # the table shown open and sortable, with its CSV, not folded
+
+    def draws_chart(self, level: str) -> bool:
+        """Whether the page of a zone of ``level`` draws this figure's chart."""
+        return self.chart_levels is None or level in self.chart_levels
 
     def texts_key(self, name: str) -> str:
         """The key of one of the figure's texts (``figures.partenaires.cle``)."""
@@ -362,6 +369,42 @@ EXPOSURE_NAMES = frozenset(
         "hhi_produits", "lecture_pays", "lecture_produits")})
 
 
+# --------------------------------------------------------------------------- départements
+
+
+def areas_as_partners(areas: pd.DataFrame) -> pd.DataFrame:
+    """A region's areas in the partners chart's shape (one bar pair per area)."""
+    return pd.DataFrame({
+        "pays": areas["code"], "libelle": areas["nom"], "libelle_dgddi": areas["nom"],
+        "importations": areas["importations"], "exportations": areas["exportations"],
+        "solde": areas["solde"]})
+
+
+def areas_values(areas: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
+    """Variables of the départements figure's texts."""
+    largest = areas.sort_values(["exportations", "code"], ascending=[False, True]).iloc[0] \
+        if not areas.empty else None
+    return {
+        "n_departements": int(areas["page"].sum()),
+        "avec_monaco": bool((~areas["page"]).any()),
+        "premier": "" if largest is None else largest["nom"],
+        "premier_exportations": "" if largest is None else format_eur(largest["exportations"]),
+        "premier_part": "" if largest is None or not fiche.totaux.exportations else
+        format_percent(largest["exportations"] / fiche.totaux.exportations),
+        "unite": charts.partners_unit(areas_as_partners(areas)) if not areas.empty else "M€",
+    }
+
+
+def areas_csv(areas: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
+    """Raw table of a region's or France's areas."""
+    return pd.DataFrame({
+        "code": areas["code"], "code_dgddi": areas["dgddi"], "nom": areas["nom"],
+        "region": areas["region"], "exportations_eur": areas["exportations"],
+        "importations_eur": areas["importations"], "solde_eur": areas["solde"],
+        "part_etats_unis": areas["part_etats_unis"], "part_hors_ue": areas["part_hors_ue"],
+    }).reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- the registry
 
 
@@ -417,6 +460,18 @@ REGISTRY: list[Entry] = [
     _flows_figure("exportations"),
     _total_statement("importations"),
     _flows_figure("importations"),
+    Figure(
+        key="departements", section="departements",
+        data=lambda fiche: fiche.departements,
+        chart=lambda data, ctx, words: charts.partners_chart(areas_as_partners(data), ctx,
+                                                             words),
+        table=tables.areas_table, csv=areas_csv, variables=areas_values,
+        names=frozenset({"n_departements", "avec_monaco", "premier", "premier_exportations",
+                         "premier_part", "unite"}),
+        empty=lambda data: data is None or data.empty,
+        levels=frozenset({"region", "france"}), chart_levels=frozenset({"region"}),
+        open_table=True,
+    ),
     Statement(key="exposition_resume", section="exposition", texts=("exposition.resume",),
               variables=exposure_values, names=EXPOSURE_NAMES),
     Figure(

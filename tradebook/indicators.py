@@ -278,6 +278,7 @@ class Fiche:
     labels: dict[str, dict[str, str]]
     trimestres: tuple[int, ...] = (1, 2, 3, 4)
     exposition: Any = None  # tradebook.exposure.Exposure
+    departements: pd.DataFrame | None = None  # a region's or France's areas (areas_overview)
 
 
 def describe_zone(zone: Zone) -> str:
@@ -307,7 +308,7 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
             f"{prepared.annee} dans les données fournies. Vérifiez l'année (--annee) "
             "et le fichier de données (--donnees)."
         )
-    from tradebook.exposure import compute_exposure
+    from tradebook.exposure import areas_overview, compute_exposure
 
     product_labels = prepared.labels(niveau)
     dgddi_countries = prepared.labels("pays")
@@ -334,4 +335,8 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
         labels={niveau: product_labels, "pays": countries, "pays_dgddi": dgddi_countries},
         trimestres=tuple(prepared.trimestres),
         exposition=exposure,
+        departements=None if zone.type == "departement" else areas_overview(
+            [d.code_dgddi for d in (nomenclatures.departements() if zone.type == "france"
+                                    else nomenclatures.departements_of(zone.code))],
+            totals, prepared.country_totals()),
     )

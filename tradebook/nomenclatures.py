@@ -58,6 +58,7 @@ class Region:
     nom: str
     ordre: int
     article: str = ""  # "la", "le", "les", "l'" or "" (La Réunion, Mayotte)
+    page: bool = True  # an overseas region has no page: its département's page serves
 
     @property
     def de_nom(self) -> str:
@@ -135,7 +136,8 @@ def departements() -> tuple[Departement, ...]:
 def regions() -> tuple[Region, ...]:
     """INSEE regions in publication order (metropolitan, then overseas)."""
     rows = read_table("regions.csv")
-    return tuple(Region(r["code_insee"], r["nom"], int(r["ordre"]), r["article"]) for r in rows)
+    return tuple(Region(r["code_insee"], r["nom"], int(r["ordre"]), r["article"],
+                        r["page"] == "oui") for r in rows)
 
 
 def natural_key(code: str) -> tuple[int, str]:
@@ -366,6 +368,11 @@ def resolve_zone(departement: str | int | None = None, region: str | int | None 
 def departements_of(region_code: str) -> tuple[Departement, ...]:
     """DGDDI areas of a region, Monaco included for Provence-Alpes-Côte d'Azur."""
     return tuple(d for d in departements() if d.region == region_code)
+
+
+def page_regions() -> tuple[Region, ...]:
+    """The regions that get a page of their own (the 13 metropolitan ones)."""
+    return tuple(r for r in regions() if r.page)
 
 
 def page_departements() -> tuple[Departement, ...]:

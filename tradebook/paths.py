@@ -16,3 +16,13 @@ PREPARED = DATA / "prepared"
 BOOK = ROOT / "book"
 NOTEBOOKS = ROOT / "notebooks"
 TEMPLATE = NOTEBOOKS / "fiche_departement.ipynb"
+
+# Where each kind of page sits in the book and the site (``departements/61.html``,
+# ``regions/28.html``, ``france.html``).
+PAGE_FOLDERS = {"departement": "departements", "region": "regions", "france": ""}
+
+
+def site_page(kind: str, code: str) -> str:
+    """A page's path in the book, without suffix: ``departements/61``, ``france``."""
+    folder = PAGE_FOLDERS[kind]
+    return f"{folder}/{code}" if folder else kind

@@ -37,8 +37,7 @@ from tradebook.nomenclatures import Zone
 
 STATIC_ENV = "TRADEBOOK_STATIC"  # the book's _static folder, set by the runner
 SHARED_CHARTS = "graphiques"  # folder of _static holding the charts shared by pages
-# Where each kind of page sits in the site, relative to the site root.
-PAGE_FOLDERS = {"departement": "departements", "region": "regions", "france": ""}
+TABLES = "tableaux"  # folder of _static holding the CSV files linked from open tables
 LEVEL_WORDS = {"departement": "de département", "region": "de région", "france": "de la France"}
 
 
@@ -151,18 +150,26 @@ def is_numeric_column(values: pd.Series) -> bool:
     return bool(cells) and all(NUMERIC_CELL.match(c) for c in cells)
 
 
-def compact_table(table: pd.DataFrame) -> str:
-    """A small HTML table without indentation (pages stay light), numbers right-aligned."""
-    numeric = [is_numeric_column(table[c]) for c in table.columns]
+def compact_table(table: pd.DataFrame, href=lambda page: f"{page}.html",
+                  css: str = "") -> str:
+    """A small HTML table without indentation (pages stay light), numbers right-aligned;
+    a :class:`~tradebook.tables.Link` cell links to its page (``href`` turns a page path
+    into a URL from the current page)."""
+    from tradebook.tables import Link
+
+    numeric = [is_numeric_column(table[c].map(str)) for c in table.columns]
 
     def cell(tag: str, value: object, right: bool) -> str:
         text = "–" if value is None or (isinstance(value, float) and pd.isna(value)) else value
-        return f'<{tag} class="num">{esc(text)}</{tag}>' if right else f"<{tag}>{esc(text)}</{tag}>"
+        body = (f'<a href="{esc(href(value.page))}">{esc(value.text)}</a>'
+                if isinstance(value, Link) else esc(text))
+        return f'<{tag} class="num">{body}</{tag}>' if right else f"<{tag}>{body}</{tag}>"
 
     head = "".join(cell("th", c, r) for c, r in zip(table.columns, numeric))
     rows = "".join("<tr>" + "".join(cell("td", v, r) for v, r in zip(row, numeric)) + "</tr>"
                    for row in table.itertuples(index=False, name=None))
-    return (f'<table class="table tradebook-table"><thead><tr>{head}</tr></thead>'
+    classes = " ".join(["table", "tradebook-table", css]).strip()
+    return (f'<table class="{classes}"><thead><tr>{head}</tr></thead>'
             f"<tbody>{rows}</tbody></table>")
 
 
@@ -220,7 +227,7 @@ class Page:
 
     def link(self, target: str) -> str:
         """A site-relative link (``methodologie.html``) as seen from this page."""
-        depth = 1 if PAGE_FOLDERS[self.level] else 0
+        depth = paths.site_page(self.level, self.zone.code).count("/")
         return "../" * depth + target
 
     def links(self) -> dict[str, str]:
@@ -318,7 +325,8 @@ class Page:
     def figure_blocks(self, figure: Figure) -> list[Block]:
         """A figure of the page, then its comparisons with the region and France."""
         own = self.rendered[figure.key]
-        blocks = [Block(spec=self.specs[figure.key]), self._texts_block(own)]
+        blocks = [Block(spec=self.specs[figure.key])] if figure.draws_chart(self.level) else []
+        blocks.append(self._texts_block(own))
         for level in figure.comparisons:
             if level == "region" and self.level == "departement" and self.zone.single_area:
                 note = figures.page_texts("page.region_seule", {"region": self.zone.region_nom})
@@ -334,11 +342,39 @@ class Page:
                        self._texts_block(other)]
         return blocks
 
-    @staticmethod
-    def _texts_block(rendered: Rendered) -> Block:
-        """The reading key and the data table of a drawn figure."""
-        return Block(html=key_note(rendered.reading_key) + "\n"
-                     + table_html(rendered.table, rendered.summary))
+    def _texts_block(self, rendered: Rendered) -> Block:
+        """The reading key and the data table of a drawn figure (folded, or open and
+        sortable with a link to its CSV file)."""
+        if not rendered.figure.open_table:
+            return Block(html=key_note(rendered.reading_key) + "\n"
+                         + table_html(rendered.table, rendered.summary))
+        table = compact_table(rendered.table, lambda page: self.link(f"{page}.html"),
+                              "tradebook-triable")
+        return Block(html=key_note(rendered.reading_key)
+                     + f'\n<div class="tradebook-tableau" role="region" tabindex="0" '
+                     f'aria-label="{esc(rendered.summary)}">{table}</div>'
+                     + self.csv_link(rendered))
+
+    def csv_link(self, rendered: Rendered) -> str:
+        """In the book, a link to the table's CSV file (written to ``_static``)."""
+        if render.requested_mode() != render.BOOK_MODE:
+            return ""
+        from tradebook import fiche as exports
+        from tradebook.files import write_text_atomic
+
+        flavour = exports.CSV_FLAVOURS["excel-fr"]
+        text = exports.csv_text(exports.csv_frame(rendered.csv, exports.source_mark(self.fiche)),
+                                flavour)
+        name = f"{exports.file_prefix(self.fiche)}_{rendered.figure.key}.csv"
+        static = Path(os.environ.get(STATIC_ENV) or paths.BOOK / "_static")
+        target = static / TABLES / name
+        if not target.is_file() or target.read_bytes() != text.encode(flavour.encoding):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(target, text, encoding=flavour.encoding, newline="")
+        url = self.link(f"_static/{TABLES}/{name}")
+        label = figures.page_texts("page.telecharger_csv")[0]
+        return (f'<p class="tradebook-csv"><a href="{url}" download="{name}">{esc(label)}</a>'
+                "</p>")
 
     def section_html(self, section: str) -> str:
         """A whole section as book HTML (charts drawn by the site's Vega bundle)."""

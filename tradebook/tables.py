@@ -8,7 +8,11 @@ codes) are what :mod:`tradebook.figures` exports as CSV.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
+
+from tradebook import paths
 
 from tradebook.formatting import (
     common_unit,
@@ -20,6 +24,16 @@ from tradebook.formatting import (
 from tradebook.indicators import flux_code
 
 MAIN_LINK = "oui"
+
+
+class Link(NamedTuple):
+    """A table cell that links to a page of the book (``departements/61``)."""
+
+    text: str
+    page: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def partners_table(partners: pd.DataFrame) -> pd.DataFrame:
@@ -108,4 +122,23 @@ def dependence_table(products: pd.DataFrame) -> pd.DataFrame:
         "Premier fournisseur": products["premier_pays_libelle"].astype(str).to_numpy(),
         "Part du premier fournisseur": [format_percent(p)
                                         for p in products["part_premier_pays"]],
+    }, dtype=object)
+
+
+def areas_table(areas: pd.DataFrame) -> pd.DataFrame:
+    """The départements of a region or of France: each name links to its page (Monaco
+    has none); exports, imports, balance, US and extra-EU shares of the exports."""
+    unit = common_unit(list(areas["exportations"]) + list(areas["importations"]))
+    names = [Link(n, paths.site_page("departement", c)) if page else n
+             for n, c, page in zip(areas["nom"], areas["code"], areas["page"])]
+    return pd.DataFrame({
+        "Code": areas["code"].astype(str).to_numpy(),
+        "Département": names,
+        "Région": areas["region"].astype(str).to_numpy(),
+        "Exportations": [format_eur(v, unit) for v in areas["exportations"]],
+        "Importations": [format_eur(v, unit) for v in areas["importations"]],
+        "Solde": [format_signed_eur(v, unit) for v in areas["solde"]],
+        "Part des exportations vers les États-Unis": [format_percent(p)
+                                                      for p in areas["part_etats_unis"]],
+        "Part des exportations hors UE": [format_percent(p) for p in areas["part_hors_ue"]],
     }, dtype=object)
