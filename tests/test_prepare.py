@@ -251,7 +251,7 @@ def test_ensure_prepared_redoes_when_source_or_options_change(tmp_path):
     first = prepare.ensure_prepared(src, 2024, cache_dir=cache)
     other = prepare.ensure_prepared(src, 2024, cache_dir=cache, skip_invalid=True)
     assert other.path != first.path
-    write_source(src, exports=rows("E") + [row(valeur=1)])
+    write_source(src, exports=rows("E") + [row(pays="IT", valeur=1)])
     changed = prepare.ensure_prepared(src, 2024, cache_dir=cache)
     assert changed.path != first.path
     assert changed.manifest["rapport"]["lignes_lues"] == first.manifest["rapport"]["lignes_lues"] + 1
