@@ -161,14 +161,10 @@ def find_anomalies(rows: pa.Table, labels: pa.Table,
 
 
 class _RowContext:
-    """Values, files and lines of a year's rows, to summarise groups of flagged rows."""
+    """A year's rows, to summarise groups of flagged rows (only those are read)."""
 
     def __init__(self, rows: pa.Table):
-        self.values = rows.column("valeur").to_numpy()
-        files = reading.dictionary_array(rows.column(FILE_COLUMN))
-        self.file_names = files.dictionary.to_pylist()
-        self.file_idx = files.indices.to_numpy(zero_copy_only=False)
-        self.lines = rows.column(LINE_COLUMN).to_numpy()
+        self.rows = rows
 
     def groups(self, groups: np.ndarray, rows: np.ndarray):
         """(group, rows, euros, first lines) for each distinct value of ``groups``
@@ -177,13 +173,18 @@ class _RowContext:
             return
         order = np.argsort(groups, kind="stable")
         groups, rows = groups[order], rows[order]
+        flagged = self.rows.select(["valeur", FILE_COLUMN, LINE_COLUMN]).take(pa.array(rows))
+        values = flagged.column("valeur").to_numpy()
+        files = reading.dictionary_array(flagged.column(FILE_COLUMN))
+        names = files.dictionary.to_pylist()
+        file_idx = files.indices.to_numpy(zero_copy_only=False)
+        lines = flagged.column(LINE_COLUMN).to_numpy()
         starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
         ends = np.append(starts[1:], len(groups))
         for start, end in zip(starts.tolist(), ends.tolist()):
-            mine = rows[start:end]
-            first = tuple((self.file_names[self.file_idx[r]], int(self.lines[r]))
-                          for r in mine[:SHOWN_LINES])
-            yield int(groups[start]), end - start, int(self.values[mine].sum()), first
+            first = tuple((names[file_idx[i]], int(lines[i]))
+                          for i in range(start, min(end, start + SHOWN_LINES)))
+            yield int(groups[start]), end - start, int(values[start:end].sum()), first
 
 
 def anomalies_text(anomalies: Sequence[Anomaly], annee: int,
@@ -495,10 +496,10 @@ def check_sums_fit(rows: pa.Table, annee: int, files: dict[str, str] | None = No
     and the balance E - I then lies within int64 too.
     """
     for column, unit in (("valeur", "€"), ("masse", "kg")):
-        by_flux = exact_sums_by(rows, "flux", column)
-        total = sum(by_flux.values())
+        total = reading.exact_sum(rows.column(column))
         if total <= INT64_MAX:
             continue
+        by_flux = exact_sums_by(rows, "flux", column)
         values = rows.column(column)
         largest = pc.max(values).as_py()
         at = pc.index(values, largest).as_py()

@@ -232,6 +232,7 @@ class RawData:
     quarter_sources: dict[tuple[int, int], str] = field(default_factory=dict)
     replaced: list[dict] = field(default_factory=list)
     _decoded: pa.Table | None = field(default=None, repr=False)
+    _quarters: dict[str, list[tuple[int, int]]] | None = field(default=None, repr=False)
 
     @property
     def table(self) -> pa.Table:
@@ -241,8 +242,10 @@ class RawData:
         return self._decoded
 
     def quarters(self) -> dict[str, list[tuple[int, int]]]:
-        """Flux -> sorted (year, quarter) pairs present in the kept rows."""
-        return quarters_of(self.encoded)
+        """Flux -> sorted (year, quarter) pairs present in the kept rows (computed once)."""
+        if self._quarters is None:
+            self._quarters = quarters_of(self.encoded)
+        return {flux: list(pairs) for flux, pairs in self._quarters.items()}
 
 
 def quarters_of(table: pa.Table) -> dict[str, list[tuple[int, int]]]:
@@ -310,17 +313,18 @@ def row_keys(table: pa.Table, keys: Sequence[str]) -> np.ndarray:
     for key in keys:
         column = table.column(key)
         if pa.types.is_integer(column.type):
-            values = column.to_numpy().astype(np.int64)
+            values = column.to_numpy()
             low = int(values.min()) if len(values) else 0
             codes, size = values - low, (int(values.max()) - low + 1 if len(values) else 1)
         else:
             encoded = dictionary_array(column)
-            codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
             size = max(len(encoded.dictionary), 1)
         if capacity * size >= 2 ** 62:
             _, combined = np.unique(combined, return_inverse=True)
             capacity = int(combined.max()) + 1 if len(combined) else 1
-        combined = combined * size + codes
+        combined *= size  # in place: one int64 array for the whole key
+        combined += codes
         capacity *= size
     return combined
 
@@ -330,14 +334,16 @@ def repeated_rows(table: pa.Table, keys: Sequence[str] = KEY_COLUMNS
     """Rows whose key already appeared on an earlier row, and that earliest row.
 
     Returns two aligned index arrays (repeat, first occurrence), empty in the usual
-    case, which costs one hash of one integer per row.
+    case, which costs one sort of one integer per row.
     """
     empty = np.zeros(0, dtype=np.int64)
     if table.num_rows < 2:
         return empty, empty
-    key = row_keys(table, keys)
-    if len(pc.unique(pa.array(key))) == len(key):
+    ordered = row_keys(table, keys)
+    ordered.sort()  # in place; numpy's sort beats a hash set of distinct integers here
+    if not (ordered[1:] == ordered[:-1]).any():
         return empty, empty
+    key = row_keys(table, keys)  # a repeat exists: find the rows, in their order
     order = np.argsort(key, kind="stable")
     ordered = key[order]
     starts = np.concatenate([[True], ordered[1:] != ordered[:-1]])
@@ -570,6 +576,10 @@ def read_sources(paths: Sequence[Path], *, skip_invalid: bool = False,
     if report.problems and not skip_invalid:
         raise InvalidDataError(problems_message(report))
     table, quarter_sources, replaced = _latest_quarters(parts)
+    quarters = quarters_of(table)
+    if len(parts) == 1:
+        quarter_sources = {pair: str(resolved[0])
+                           for pair in sorted({p for found in quarters.values() for p in found})}
     labels: dict[str, list[tuple[str, ...]]] = {}
     for part in reversed(parts):  # a later source's label wins a tie (see label_table)
         for name, rows in part.labels.items():
@@ -584,7 +594,7 @@ def read_sources(paths: Sequence[Path], *, skip_invalid: bool = False,
         sources=[digest for part in parts for digest in part.digests],
         files={flux: ", ".join(names) for flux, names in sorted(files.items())},
         missing_flux=missing_flux, source_paths=[str(p) for p in resolved],
-        quarter_sources=quarter_sources, replaced=replaced,
+        quarter_sources=quarter_sources, replaced=replaced, _quarters=quarters,
     )
 
 
@@ -626,8 +636,9 @@ def _read_one(path: Path, *, prefix: str, missing_flux: str | None) -> _SourceRo
             files.setdefault(flux, member.display)
     if single_txt:
         _check_flux_present(path, set(files), missing_flux, True)
-    table = pa.concat_tables(tables)  # never empty: a source holds at least one flux
-    table = _drop_repeats(table.unify_dictionaries().combine_chunks(), report)
+    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
+    del tables, results  # never empty (a source holds a flux); free the parts first
+    table = _drop_repeats(table, report)
     labels = {}
     for member in members:
         table_name = _label_table(member.name)
@@ -694,6 +705,8 @@ def _latest_quarters(parts: list[_SourceRows]
     Returns the rows, (year, quarter) -> source path, and what was left out of the
     earlier sources (source, year, quarter, rows, replaced by).
     """
+    if len(parts) == 1:
+        return parts[0].table, {}, []  # the caller gives every quarter to the one source
     held = [{pair for pairs in quarters_of(part.table).values() for pair in pairs}
             for part in parts]
     winner = {pair: i for i, pairs in enumerate(held) for pair in pairs}
