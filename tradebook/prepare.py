@@ -273,7 +273,19 @@ class PreparedData:
 
         A département reads only the row groups of ``flux.parquet`` whose statistics
         may hold it; a region or France reads its row groups of ``zones.parquet``.
+        France's rows are read once (every fiche compares its products with France's);
+        callers must not modify the frame.
         """
+        if zone.type == "france":
+            return self._france_rows
+        return self._read_rows(zone)
+
+    @cached_property
+    def _france_rows(self) -> pd.DataFrame:
+        return self._read_rows(nomenclatures.france_zone())
+
+    def _read_rows(self, zone: Zone) -> pd.DataFrame:
+        """The rows of one zone, read from the Parquet files."""
         if zone.type == "departement":
             if not zone.dgddi:
                 raise MissingDataError(f"Zone sans code DGDDI : {zone.nom}.")
@@ -291,10 +303,15 @@ class PreparedData:
         INSEE region code or ``FR``)."""
         return pq.read_table(self.path / TOTALS_FILE).to_pandas()
 
+    @cached_property
+    def _country_totals(self) -> pd.DataFrame:
+        return pq.read_table(self.path / COUNTRIES_FILE).to_pandas()
+
     def country_totals(self) -> pd.DataFrame:
         """``pays.parquet``: niveau, zone, flux, pays, valeur — each zone's trade with
-        each partner country (zones as in :meth:`totals`; only non-empty pairs)."""
-        return pq.read_table(self.path / COUNTRIES_FILE).to_pandas()
+        each partner country (zones as in :meth:`totals`; only non-empty pairs). Read
+        once; callers must not modify the frame."""
+        return self._country_totals
 
     def labels(self, table: str) -> dict[str, str]:
         """Code -> French label valid for the year (``a129``, ``cpf4`` or ``pays``)."""
