@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DONNEES ?= data/sample/dgddi_echantillon_fictif.zip
+# Sources, oldest publication first: DONNEES="A.zip B.zip". Empty: the CLI default,
+# tradebook.paths.SAMPLE_SOURCES (the 2023 and 2024 sample publications).
+DONNEES ?=
 ANNEE ?= 2024
 DEPARTEMENTS ?=
 PORT ?= 8000
@@ -17,7 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/python -m tradebook book --donnees $(DONNEES) --annee $(ANNEE) $(if $(DEPARTEMENTS),--departements $(DEPARTEMENTS))
+	$(BIN)/python -m tradebook book $(if $(strip $(DONNEES)),--donnees $(DONNEES)) --annee $(ANNEE) $(if $(DEPARTEMENTS),--departements $(DEPARTEMENTS))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest; rc=$$?; \

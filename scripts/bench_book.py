@@ -88,7 +88,7 @@ def verdict(value: float, target: float, lower_is_better: bool = True) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Mesure la construction du livre.")
-    parser.add_argument("--donnees", type=Path, default=paths.SAMPLE_ZIP)
+    parser.add_argument("--donnees", type=Path, nargs="+", default=[p for p in paths.SAMPLE_SOURCES if p.is_file()])
     parser.add_argument("--annee", type=int, default=2024)
     parser.add_argument("--processus", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--base", type=int, default=0, metavar="N",
@@ -101,7 +101,7 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="tradebook-bench-"))
     try:
         print(f"Banc d'essai : {len(deps)} pages, {args.processus} processus, "
-              f"{os.cpu_count()} cœurs, échantillon {args.donnees.name}")
+              f"{os.cpu_count()} cœurs, données {", ".join(p.name for p in args.donnees)}")
         layout = book.DEFAULT_LAYOUT.copy_sources(root / "rapide")
         cold, summary = timed(runner_build, layout, deps, args.donnees, args.annee, args.processus)
         print(f"Construction à froid : {cold:.1f} s (exécution {summary.timings['execution']:.1f} s, "

@@ -4,7 +4,8 @@
 ``REGIONAL_CPF4PAYSI.txt`` holding 5 quarters (T4 2023 to T4 2024) for a few
 areas chosen for their quirks: Orne (61, DGDDI region 05), Calvados (14, 05),
 Corsica (20, region 22), Guadeloupe (9A, DOM 24), Monaco (99, PACA 21),
-Bouches-du-Rhône (13, 21), Ain (01, 18).
+Bouches-du-Rhône (13, 21), Ain (01, 18). ``write_publication(zip, quarters, offset=...)``
+writes one DGDDI publication (both flux, label files) for the multi-source tests.
 """
 
 from __future__ import annotations
@@ -34,17 +35,31 @@ def value_of(flux: str, year: int, quarter: int, area: int, product: int, countr
         5 if flux == "I" else 0)
 
 
-def rows(flux: str, quarters=QUARTERS) -> list[str]:
-    """All fixture lines of one flux."""
+def rows(flux: str, quarters=QUARTERS, offset: int = 0) -> list[str]:
+    """All fixture lines of one flux (``offset`` euros added to every value, as a
+    revised publication would)."""
     out = []
     for year, quarter in quarters:
         for a, (dep, region) in enumerate(AREAS):
             for p, (a129, cpf4) in enumerate(PRODUCTS):
                 for c, pays in enumerate(COUNTRIES):
-                    value = value_of(flux, year, quarter, a, p, c)
+                    value = value_of(flux, year, quarter, a, p, c) + offset
                     out.append(row(flux, quarter, year, dep, region, a129, cpf4, pays,
                                    value, value // 3))
     return out
+
+
+def total(flux: str, quarters=QUARTERS, offset: int = 0, deps: set[str] | None = None) -> int:
+    """Sum of the values :func:`rows` gives for ``quarters`` (of ``deps``, default all)."""
+    return sum(value_of(flux, year, quarter, a, p, c) + offset
+               for year, quarter in quarters
+               for a, (dep, _) in enumerate(AREAS) if deps is None or dep in deps
+               for p in range(len(PRODUCTS)) for c in range(len(COUNTRIES)))
+
+
+def quarters_of_year(year: int) -> list[tuple[int, int]]:
+    """The 4 (year, quarter) pairs of a year."""
+    return [(year, q) for q in (1, 2, 3, 4)]
 
 
 def write_lines(path: Path, lines: list[str], *, newline: str = "\n", bom: bool = False,
@@ -91,3 +106,11 @@ def write_zip(path: Path, folder: Path, *, labels: bool = True, fictitious: bool
         if fictitious:
             zf.writestr(prefix + "DONNEES_FICTIVES.txt", "Données fictives.\n")
     return path
+
+
+def write_publication(path: Path, quarters, *, offset: int = 0, fictitious: bool = False) -> Path:
+    """A DGDDI-style ZIP at ``path`` holding both flux for ``quarters`` (values raised by
+    ``offset``, as a later publication revises them), with label files."""
+    folder = path.parent / f".{path.stem}-txt"
+    write_source(folder, exports=rows("E", quarters, offset), imports=rows("I", quarters, offset))
+    return write_zip(path, folder, fictitious=fictitious)

@@ -126,3 +126,90 @@ def test_closed_stdout_pipe_ends_quietly(monkeypatch, capsys):
     monkeypatch.setattr(cli, "run_fiche", reader_went_away)
     monkeypatch.setattr("sys.stderr", __import__("io").StringIO())
     assert cli.main(["fiche", "--france"]) == 0
+
+
+# --------------------------------------------------------------------------- v2
+
+def test_one_flux_file_is_refused_then_accepted_when_declared(tmp_path, capsys):
+    from dgddi_fixtures import write_lines
+    path = write_lines(tmp_path / EXPORTS, rows("E"))
+    code, out, err = run(["prepare", "--donnees", str(path), "--sortie", str(tmp_path / "o")],
+                         capsys)
+    assert code == 2 and out == ""
+    assert "aucune donnée d'importations" in err and "--flux-absent importations" in err
+    for option in ("--flux-absent", "--missing-flux"):
+        code, out, err = run(["prepare", "--donnees", str(path), "--sortie", str(tmp_path / "o"),
+                              option, "importations"], capsys)
+        assert code == 0, err
+        assert "Flux absent : importations" in out
+        assert "importations absentes des sources" in err
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["flux_absents"] == ["I"]
+
+
+def test_unknown_flux_name_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["prepare", "--flux-absent", "services"])
+    assert exc.value.code == 2
+    assert "Flux inconnu : « services »" in capsys.readouterr().err
+
+
+def test_empty_file_error_does_not_suggest_a_partial_year(tmp_path, capsys):
+    src = write_source(tmp_path / "raw", exports=[], final_newline=False)
+    code, out, err = run(["prepare", "--donnees", str(src), "--sortie", str(tmp_path / "o"),
+                          "--annee-partielle"], capsys)
+    assert code == 2
+    assert f"{EXPORTS} : fichier vide" in err
+    assert "partial" not in err and "partielle" not in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("style", ["one flag", "repeated flag"])
+def test_several_sources_on_the_command_line(tmp_path, capsys, style):
+    from dgddi_fixtures import quarters_of_year, write_publication
+    older = write_publication(tmp_path / "pub2023.zip", quarters_of_year(2023))
+    newer = write_publication(tmp_path / "pub2024.zip", QUARTERS, offset=1000)
+    sources = (["--donnees", str(older), str(newer)] if style == "one flag"
+               else ["--donnees", str(older), "--donnees", str(newer)])
+    code, out, err = run(["prepare", *sources, "--sortie", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    assert ("Trimestres et sources : T1 2023, T2 2023, T3 2023 : pub2023.zip ; T4 2023, "
+            "T1 2024, T2 2024, T3 2024, T4 2024 : pub2024.zip") in out
+    assert "Année précédente 2023 préparée" in out
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["donnees"] == [str(older), str(newer)]
+
+
+def test_default_sources_are_the_sample_publications(tmp_path, monkeypatch):
+    older, newer = tmp_path / "ancien.zip", tmp_path / "recent.zip"
+    monkeypatch.setattr(cli, "SAMPLE_SOURCES", (older, newer))
+    monkeypatch.setattr(cli, "SAMPLE_ZIP", newer)
+    newer.write_bytes(b"")
+    assert cli.build_parser().parse_args(["prepare"]).donnees == [newer]  # 2023 not there yet
+    older.write_bytes(b"")
+    assert cli.build_parser().parse_args(["prepare"]).donnees == [older, newer]
+    args = cli.build_parser().parse_args(["fiche", "--france", "--donnees", "x.zip"])
+    assert args.donnees == [Path("x.zip")]  # replaces the default, does not extend it
+    assert paths.SAMPLE_SOURCES == (paths.SAMPLE_PREVIOUS_ZIP, paths.SAMPLE_ZIP)
+
+
+def test_makefile_passes_several_sources():
+    def dry_run(*variables: str) -> str:
+        result = subprocess.run(["make", "-n", "book", *variables], capture_output=True,
+                                text=True, cwd=paths.ROOT, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    assert dry_run('DONNEES=A.zip B.zip').endswith("book --donnees A.zip B.zip --annee 2024")
+    assert "--donnees" not in dry_run()  # the CLI default: paths.SAMPLE_SOURCES
+
+
+def test_fetch_refuses_an_oversized_member_from_its_header(source, tmp_path, capsys,
+                                                           monkeypatch):
+    zip_path = write_zip(tmp_path / "dgddi.zip", source)
+    monkeypatch.setattr("tradebook.fetch.MAX_MEMBER_BYTES", 1000)
+    monkeypatch.setattr("zipfile.ZipFile.testzip", lambda self: pytest.fail("décompressé"))
+    code, out, err = run(["fetch", "--zip", str(zip_path), "--destination",
+                          str(tmp_path / "dest")], capsys)
+    assert code == 2 and "au-delà de la limite de 1\u202f000 octets" in err
+    assert not (tmp_path / "dest" / "dgddi.zip").exists()

@@ -13,8 +13,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from dgddi_fixtures import (AREAS, COUNTRIES, PRODUCTS, QUARTERS, row, rows, value_of,
-                            write_source, write_zip)
+from dgddi_fixtures import (AREAS, COUNTRIES, EXPORTS, PRODUCTS, QUARTERS, row, rows,
+                            value_of, write_source, write_zip)
 from tradebook import nomenclatures as nom
 from tradebook import prepare
 from tradebook.errors import InvalidDataError, MissingDataError
@@ -50,7 +50,7 @@ def prepared(source, tmp_path_factory) -> prepare.PreparedData:
 def test_directory_and_manifest(prepared):
     names = {p.name for p in prepared.path.iterdir()}
     assert names == {"manifest.json", "flux.parquet", "zones.parquet", "totaux.parquet",
-                     "libelles.parquet"}
+                     "pays.parquet", "libelles.parquet"}  # no annee_precedente: 2023 lacks T1-T3
     m = json.loads((prepared.path / "manifest.json").read_text(encoding="utf-8"))
     assert m == prepared.manifest
     assert m["format"] == prepare.FORMAT and m["annee"] == 2024
@@ -251,7 +251,7 @@ def test_ensure_prepared_redoes_when_source_or_options_change(tmp_path):
     first = prepare.ensure_prepared(src, 2024, cache_dir=cache)
     other = prepare.ensure_prepared(src, 2024, cache_dir=cache, skip_invalid=True)
     assert other.path != first.path
-    write_source(src, exports=rows("E") + [row(valeur=1)])
+    write_source(src, exports=rows("E") + [row(pays="IT", valeur=1)])
     changed = prepare.ensure_prepared(src, 2024, cache_dir=cache)
     assert changed.path != first.path
     assert changed.manifest["rapport"]["lignes_lues"] == first.manifest["rapport"]["lignes_lues"] + 1
@@ -297,3 +297,304 @@ def test_group_sum_matches_the_plain_group_by(source):
 def test_prepared_folder_is_not_a_source(prepared, tmp_path):
     with pytest.raises(InvalidDataError, match="contient déjà des données préparées"):
         prepare.prepare(prepared.path, 2024, tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- v2: sums
+
+INT64_MAX = 2 ** 63 - 1
+BIG = 999_999_999_999_999_999  # the largest value a line may carry (18 digits)
+BIG_COUNTRIES = ["IT", "ES", "NL", "GB", "CH", "CN", "JP", "PL", "PT"]
+
+
+def _big_rows(remainder: int) -> list[str]:
+    """Nine rows of BIG plus one of ``remainder`` for Orne, T1 2024, distinct keys."""
+    lines = [row(pays=p, valeur=BIG) for p in BIG_COUNTRIES]
+    return lines + [row(pays="AT", valeur=remainder)]
+
+
+def _fixture_total_2024() -> int:
+    return sum(v for v, _ in expected_sums(2024).values())
+
+
+@pytest.mark.parametrize("blank_line", [False, True], ids=["fast", "slow"])
+def test_sums_up_to_int64_max_are_exact(tmp_path, blank_line):
+    remainder = INT64_MAX - _fixture_total_2024() - 9 * BIG
+    assert 0 < remainder <= BIG
+    exports = rows("E") + _big_rows(remainder) + ([""] if blank_line else [])
+    prepared = prepare.prepare(write_source(tmp_path / "raw", exports=exports), 2024,
+                               tmp_path / "out")
+    totals = prepared.totals().set_index(["niveau", "zone", "flux"])["valeur"]
+    france = int(totals[("france", "FR", "E")]) + int(totals[("france", "FR", "I")])
+    assert france == INT64_MAX
+    assert int(totals[("departement", "61", "E")]) == _total({"61"}, "E") + 9 * BIG + remainder
+
+
+@pytest.mark.parametrize("blank_line", [False, True], ids=["fast", "slow"])
+def test_sums_beyond_int64_are_refused(tmp_path, blank_line):
+    remainder = INT64_MAX - _fixture_total_2024() - 9 * BIG + 1
+    exports = rows("E") + _big_rows(remainder) + ([""] if blank_line else [])
+    src = write_source(tmp_path / "raw", exports=exports)
+    with pytest.raises(InvalidDataError) as err:
+        prepare.prepare(src, 2024, tmp_path / "out")
+    message = str(err.value)
+    assert message.startswith("Année 2024 : la somme des valeurs (9\u202f223\u202f372\u202f036"
+                              "\u202f854\u202f775\u202f808 €")
+    assert f"est en REGIONAL_CPF4PAYSE.txt, ligne {len(rows('E')) + 1}" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_ten_huge_rows_no_longer_wrap_round(tmp_path):
+    """The issue's case: ten rows of 999 999 999 999 999 999 € gave Orne −8 446 744 M€."""
+    exports = rows("E") + [row(pays=p, valeur=BIG) for p in BIG_COUNTRIES + ["AT"]]
+    with pytest.raises(InvalidDataError, match="la somme des valeurs"):
+        prepare.prepare(write_source(tmp_path / "raw", exports=exports), 2024, tmp_path / "o")
+
+
+def test_mass_sums_are_checked_too(tmp_path):
+    exports = rows("E") + [row(pays=p, masse=BIG) for p in BIG_COUNTRIES + ["AT"]]
+    with pytest.raises(InvalidDataError, match="la somme des masses"):
+        prepare.prepare(write_source(tmp_path / "raw", exports=exports), 2024, tmp_path / "o")
+
+
+# --------------------------------------------------------------------------- v2: partial year
+
+def test_partial_year_uses_the_quarters_common_to_both_flux(tmp_path):
+    from dgddi_fixtures import total
+    src = write_source(tmp_path / "raw", exports=rows("E", QUARTERS[:-1]))  # exports lack T4
+    prepared = prepare.prepare(src, 2024, tmp_path / "out", allow_partial_year=True)
+    assert prepared.trimestres == [1, 2, 3]
+    totals = prepared.totals().set_index(["niveau", "zone", "flux"])["valeur"]
+    three = [(2024, 1), (2024, 2), (2024, 3)]
+    assert totals[("france", "FR", "E")] == total("E", three)
+    assert totals[("france", "FR", "I")] == total("I", three)  # T4 imports left out
+    assert prepared.manifest["trimestres_ecartes"] == {
+        "I": {"trimestres": [4], "lignes": len(rows("I", [(2024, 4)])),
+              "euros": total("I", [(2024, 4)])}}
+    assert "Trimestres écartés des importations (absents de l'autre flux) : T4" in \
+        prepare.summary(prepared)
+
+
+def test_partial_year_without_a_common_quarter_is_refused(tmp_path):
+    src = write_source(tmp_path / "raw", exports=rows("E", QUARTERS[1:3]),
+                       imports=rows("I", QUARTERS[3:]))
+    with pytest.raises(MissingDataError, match="aucun trimestre commun aux deux flux"):
+        prepare.prepare(src, 2024, tmp_path / "out", allow_partial_year=True)
+
+
+# --------------------------------------------------------------------------- v2: flux absent
+
+def test_declared_missing_flux_is_recorded(tmp_path, capsys):
+    from dgddi_fixtures import write_lines
+    path = write_lines(tmp_path / "REGIONAL_CPF4PAYSE.txt", rows("E"))
+    with pytest.raises(MissingDataError, match="--flux-absent importations"):
+        prepare.prepare(path, 2024, tmp_path / "out")
+    prepared = prepare.prepare(path, 2024, tmp_path / "out", missing_flux="I")
+    assert prepared.flux_absents == ("I",)
+    assert prepared.manifest["flux_absents"] == ["I"]
+    assert "importations absentes des sources" in capsys.readouterr().err
+    assert "Flux absent : importations" in prepare.summary(prepared)
+
+
+# --------------------------------------------------------------------------- v2: duplicates
+
+def test_repeated_quarter_is_an_error_then_dropped_and_reported(tmp_path):
+    t4 = [line for line in rows("E") if line.startswith("E;4;2024;")]
+    src = write_source(tmp_path / "raw", exports=rows("E") + t4)
+    with pytest.raises(InvalidDataError, match="clé répétée"):
+        prepare.prepare(src, 2024, tmp_path / "out")
+    prepared = prepare.prepare(src, 2024, tmp_path / "out", skip_invalid=True)
+    totals = prepared.totals().set_index(["niveau", "zone", "flux"])["valeur"]
+    assert totals[("france", "FR", "E")] == _total(None, "E")  # not + T4 again
+    report = prepared.manifest["rapport"]
+    assert report["lignes_repetees"] == len(t4) and report["lignes_rejetees"] == len(t4)
+    assert report["euros_rejetes"] == sum(int(line.split(";")[8]) for line in t4)
+    with open(prepared.path / "rejets.csv", encoding="utf-8", newline="") as fh:
+        rejects = list(csv.reader(fh))[1:]
+    assert len(rejects) == len(t4)
+    assert rejects[0][:2] == ["REGIONAL_CPF4PAYSE.txt", str(len(rows("E")) + 1)]
+    assert "déjà vue en REGIONAL_CPF4PAYSE.txt, ligne" in rejects[0][2]
+
+
+# --------------------------------------------------------------------------- v2: anomalies
+
+def test_unknown_codes_and_foreign_parents_are_reported(tmp_path, capsys):
+    exports = rows("E") + [
+        row(cpf4="9999", pays="IT", valeur=700),  # unknown CPF4 (line n+1)
+        row(cpf4="9999", pays="ES", valeur=300),  # (n+2)
+        row(pays="ZZ", valeur=50),  # unknown country (n+3)
+        row(pays="AN", valeur=40),  # Antilles néerlandaises: label ended in 2012 (n+4)
+        row(a129="C10A", cpf4="0111", pays="NL", valeur=20),  # 0111 belongs to A01Z (n+5)
+        row(a129="Z99Z", cpf4="2910", pays="GB", valeur=10),  # unknown A129, not 2910's (n+6)
+    ]
+    n = len(rows("E"))
+    folder = write_source(tmp_path / "raw", exports=exports)
+    prepared = prepare.prepare(write_zip(tmp_path / "dgddi.zip", folder), 2024, tmp_path / "out")
+    found = {(a.kind, a.code, a.a129): a for a in prepared.anomalies}
+    assert set(found) == {("cpf4_inconnu", "9999", ""), ("pays_inconnu", "ZZ", ""),
+                          ("pays_inconnu", "AN", ""), ("a129_inconnu", "Z99Z", ""),
+                          ("a129_non_parent", "0111", "C10A"),
+                          ("a129_non_parent", "2910", "Z99Z")}
+    cpf = found[("cpf4_inconnu", "9999", "")]
+    zip_file = f"dgddi.zip/{EXPORTS}"
+    assert (cpf.rows, cpf.euros) == (2, 1000)
+    assert cpf.first_lines == ((zip_file, n + 1), (zip_file, n + 2))
+    parent = found[("a129_non_parent", "0111", "C10A")]
+    assert (parent.rows, parent.euros, parent.expected_a129) == (1, 20, "A01Z")
+    assert parent.first_lines == ((zip_file, n + 5),)
+    assert [a.kind for a in prepared.anomalies][0] == "cpf4_inconnu"  # largest euros first
+    err = capsys.readouterr().err
+    assert "6 code(s) à vérifier dans les données de 2024" in err
+    assert (f"code CPF4 «\u00a09999\u00a0» sans libellé valable pour l'année\u00a0: 2 ligne(s), "
+            f"1,0\u00a0k€ ({zip_file}, ligne {n + 1}\u00a0; {zip_file}, ligne {n + 2})") in err
+    assert "rangé sous l'A129 «\u00a0C10A\u00a0» au lieu de «\u00a0A01Z\u00a0»" in err
+    entry = next(a for a in prepared.manifest["anomalies"] if a["type"] == "a129_non_parent"
+                 and a["code"] == "0111")
+    assert entry == {"type": "a129_non_parent", "code": "0111", "lignes": 1, "euros": 20,
+                     "premieres_lignes": [{"fichier": zip_file, "ligne": n + 5}],
+                     "a129": "C10A", "a129_attendu": "A01Z"}
+    assert "Codes à vérifier : 6" in prepare.summary(prepared)
+
+
+def test_clean_data_has_no_anomaly(prepared):
+    assert prepared.anomalies == [] and prepared.manifest["anomalies"] == []
+
+
+# --------------------------------------------------------------------------- v2: locks, format
+
+def test_no_lock_file_is_left_behind(source, tmp_path):
+    cache = tmp_path / "cache"
+    prepared = prepare.ensure_prepared(source, 2024, cache_dir=cache)
+    assert [p.name for p in cache.iterdir()] == [prepared.path.name]
+
+
+def test_old_format_is_refused_with_the_fix(prepared, tmp_path):
+    old = tmp_path / "ancien"
+    old.mkdir()
+    manifest = dict(prepared.manifest, format="tradebook-prepare/1")
+    (old / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(InvalidDataError) as err:
+        prepare.open_prepared(old)
+    assert "ancien ou inconnu" in str(err.value) and "Préparez à nouveau" in str(err.value)
+
+
+# --------------------------------------------------------------------------- v2: several sources
+
+@pytest.fixture(scope="module")
+def publications(tmp_path_factory):
+    """The 2023 publication and the 2024 one (T4 2023 revised: +1000 € a row)."""
+    from dgddi_fixtures import quarters_of_year, write_publication
+    folder = tmp_path_factory.mktemp("pubs")
+    older = write_publication(folder / "pub2023.zip", quarters_of_year(2023))
+    newer = write_publication(folder / "pub2024.zip", QUARTERS, offset=1000)
+    return older, newer
+
+
+@pytest.fixture(scope="module")
+def two_years(publications, tmp_path_factory) -> prepare.PreparedData:
+    return prepare.prepare(list(publications), 2024, tmp_path_factory.mktemp("two") / "2024")
+
+
+def test_previous_year_is_prepared_beside_the_year(two_years):
+    from dgddi_fixtures import quarters_of_year, total
+    previous = two_years.previous
+    assert previous is not None and two_years.previous_reason is None
+    assert previous.annee == 2023 and previous.trimestres == [1, 2, 3, 4]
+    assert previous.path == two_years.path / "annee_precedente"
+    assert previous.previous is None and previous.previous_reason
+    q123 = quarters_of_year(2023)[:3]
+    expected = total("E", q123) + total("E", [(2023, 4)], offset=1000)  # revised T4 wins
+    totals = previous.totals().set_index(["niveau", "zone", "flux"])["valeur"]
+    assert totals[("france", "FR", "E")] == expected
+    orne = previous.rows(nom.departement_zone(nom.resolve_departement("61")))
+    assert orne.loc[orne.flux == "E", "valeur"].sum() == (
+        total("E", q123, deps={"61"}) + total("E", [(2023, 4)], offset=1000, deps={"61"}))
+    this_year = two_years.totals().set_index(["niveau", "zone", "flux"])["valeur"]
+    assert this_year[("france", "FR", "I")] == total("I", QUARTERS[1:], offset=1000)
+    assert previous.labels("a129")["C10A"] == "Viandes; conserves (ZIP)"
+    assert "Année précédente 2023 préparée" in prepare.summary(two_years)
+
+
+def test_manifest_says_which_source_gave_each_quarter(two_years, publications):
+    older, newer = publications
+    sources = two_years.quarter_sources
+    assert sources[(2023, 1)] == str(older) and sources[(2023, 4)] == str(newer)
+    assert sources[(2024, 4)] == str(newer)
+    assert two_years.manifest["donnees"] == [str(older), str(newer)]
+    text = prepare.summary(two_years)
+    assert ("Trimestres et sources : T1 2023, T2 2023, T3 2023 : pub2023.zip ; "
+            "T4 2023, T1 2024, T2 2024, T3 2024, T4 2024 : pub2024.zip") in text
+    assert "T4 2023 de pub2023.zip remplacé par celui de pub2024.zip" in text
+
+
+def test_source_order_decides_the_revised_quarter(publications, tmp_path):
+    from dgddi_fixtures import quarters_of_year, total
+    older, newer = publications
+    prepared = prepare.prepare([newer, older], 2024, tmp_path / "out")
+    totals = prepared.previous.totals().set_index(["niveau", "zone", "flux"])["valeur"]
+    assert totals[("france", "FR", "E")] == total("E", quarters_of_year(2023))
+
+
+def test_country_table_adds_up_to_the_totals(two_years):
+    for data in (two_years, two_years.previous):
+        countries = data.country_totals()
+        assert list(countries.columns) == ["niveau", "zone", "flux", "pays", "valeur"]
+        sums = countries.groupby(["niveau", "zone", "flux"])["valeur"].sum()
+        totals = data.totals().set_index(["niveau", "zone", "flux"])["valeur"]
+        assert sums.reindex(totals.index, fill_value=0).astype("int64").equals(totals)
+        assert set(countries["pays"]) == set(COUNTRIES)
+    us = two_years.country_totals().set_index(["niveau", "zone", "flux", "pays"])["valeur"]
+    assert us[("departement", "99", "E", "US")] > 0  # Monaco: its own zone, in PACA and France
+
+
+def test_previous_year_missing_a_quarter_gives_the_reason(publications, tmp_path):
+    from dgddi_fixtures import write_publication
+    older = write_publication(tmp_path / "pub2023.zip", [(2023, 1), (2023, 3)])
+    prepared = prepare.prepare([older, publications[1]], 2024, tmp_path / "out")
+    assert prepared.previous is None
+    assert prepared.previous_reason == (
+        "Pas de comparaison avec 2023\u00a0: trimestres absents des données (T2 2023). Pour "
+        "comparer, donnez aussi la publication précédente de la DGDDI, avant la plus récente "
+        "(--donnees ANCIENNE.zip RECENTE.zip).")
+    assert not (prepared.path / "annee_precedente").exists()
+    assert prepared.previous_reason in prepare.summary(prepared)
+
+
+def test_previous_year_missing_a_quarter_of_one_flux(tmp_path):
+    from dgddi_fixtures import quarters_of_year
+    src = write_source(tmp_path / "raw", exports=rows("E", quarters_of_year(2023) + QUARTERS[1:]),
+                       imports=rows("I", quarters_of_year(2023)[1:] + QUARTERS[1:]))
+    prepared = prepare.prepare(src, 2024, tmp_path / "out")
+    assert prepared.previous is None
+    assert "(importations\u00a0: T1 2023)" in prepared.previous_reason
+
+
+def test_no_comparison_across_the_2022_break(tmp_path):
+    from dgddi_fixtures import quarters_of_year
+    years = quarters_of_year(2021) + quarters_of_year(2022) + quarters_of_year(2023)
+    src = write_source(tmp_path / "raw", exports=rows("E", years), imports=rows("I", years))
+    prepared = prepare.prepare(src, 2022, tmp_path / "2022")
+    assert prepared.previous is None
+    assert prepared.previous_reason.startswith("Pas de comparaison avec 2021\u00a0: depuis "
+                                               "2022, l'enquête EMEBI a remplacé la DEB")
+    assert prepare.prepare(src, 2023, tmp_path / "2023").previous.annee == 2022
+
+
+def test_partial_year_has_no_previous_year(tmp_path):
+    from dgddi_fixtures import quarters_of_year
+    quarters = quarters_of_year(2023) + QUARTERS[1:3]
+    src = write_source(tmp_path / "raw", exports=rows("E", quarters), imports=rows("I", quarters))
+    prepared = prepare.prepare(src, 2024, tmp_path / "out", allow_partial_year=True)
+    assert prepared.previous is None and "partielle" in prepared.previous_reason
+
+
+def test_ensure_prepared_takes_the_ordered_sources(publications, tmp_path):
+    older, newer = publications
+    cache = tmp_path / "cache"
+    forward = prepare.ensure_prepared([older, newer], 2024, cache_dir=cache)
+    backward = prepare.ensure_prepared([newer, older], 2024, cache_dir=cache)
+    assert forward.path != backward.path
+    assert prepare.ensure_prepared((older, newer), 2024, cache_dir=cache).path == forward.path
+    assert forward.previous.annee == 2023
+    with pytest.raises(InvalidDataError, match="contient déjà des données préparées"):
+        prepare.ensure_prepared([forward.path, newer], 2024, cache_dir=cache)
+    assert not [p for p in cache.iterdir() if p.name.endswith(".lock")]

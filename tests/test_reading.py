@@ -95,13 +95,35 @@ def test_folder_marker_and_labels(tmp_path):
     assert raw.sources == reading.source_digests(folder)  # same digests as the cache key
 
 
-def test_single_txt_file(tmp_path):
+def test_single_txt_file_needs_the_missing_flux_declared(tmp_path):
+    # Was accepted as a whole source (imports silently at 0 €): now refused unless the
+    # user says which flux is really missing.
     path = write_lines(tmp_path / "export.txt", rows("E"))
-    raw = reading.read_source(path)
+    with pytest.raises(MissingDataError) as err:
+        reading.read_source(path)
+    message = str(err.value)
+    assert "aucune donnée d'importations" in message
+    assert "--flux-absent importations" in message
+    raw = reading.read_source(path, missing_flux="importations")
     assert raw.table.num_rows == len(rows("E"))
     assert raw.files == {"E": "export.txt"}  # only the flux it holds
+    assert raw.missing_flux == "I"
     table, quarters, partial = reading.select_year(raw, 2024)
     assert quarters == [1, 2, 3, 4] and not partial
+
+
+def test_declared_missing_flux_must_really_be_missing(tmp_path):
+    with pytest.raises(InvalidDataError, match="déclarées absentes par --flux-absent"):
+        reading.read_source(write_source(tmp_path / "raw"), missing_flux="I")
+
+
+def test_folder_with_one_flux_file_accepted_only_when_declared(tmp_path):
+    folder = tmp_path / "raw"
+    write_lines(folder / IMPORTS, rows("I"))
+    with pytest.raises(MissingDataError, match="REGIONAL_CPF4PAYSE.txt absent"):
+        reading.read_source(folder)
+    raw = reading.read_source(folder, missing_flux="E")
+    assert set(raw.quarters()) == {"I"} and raw.missing_flux == "E"
 
 
 def test_missing_data_file_in_folder(tmp_path):
@@ -324,18 +346,22 @@ def test_duplicate_data_files_in_zip(tmp_path):
         reading.read_source(path)
 
 
-def test_empty_data_file_gives_a_clear_year_error(tmp_path):
-    folder = write_source(tmp_path / "raw", exports=[], final_newline=False)
-    raw = reading.read_source(folder)
-    assert raw.report.rows_read == len(rows("I"))
-    with pytest.raises(MissingDataError) as err:
-        reading.select_year(raw, 2024)
-    assert f"{EXPORTS} (exportations) : T1 2024, T2 2024, T3 2024, T4 2024" in str(err.value)
+@pytest.mark.parametrize("content", [b"", b"\n\n\r\n", b"\xef\xbb\xbf"])
+def test_empty_data_file_is_refused_as_empty(tmp_path, content):
+    # Was read as a source lacking 4 quarters, with --allow-partial-year suggested:
+    # that option then gave every export at 0 €.
+    folder = write_source(tmp_path / "raw")
+    (folder / EXPORTS).write_bytes(content)
+    with pytest.raises(InvalidDataError) as err:
+        reading.read_source(folder, skip_invalid=True)
+    message = str(err.value)
+    assert f"{EXPORTS} : fichier vide" in message
+    assert "partial" not in message and "partielle" not in message
 
 
 def test_leading_zeros_and_letters_survive(tmp_path):
     lines = [row(dep="01", region="18", cpf4="0111", pays="0A"), row(dep="9A", region="24")]
-    raw = reading.read_source(write_lines(tmp_path / "x.txt", lines))
+    raw = reading.read_source(write_lines(tmp_path / "x.txt", lines), missing_flux="I")
     assert raw.table.column("departement").to_pylist() == ["01", "9A"]
     assert raw.table.column("pays").to_pylist() == ["0A", "BE"]
     assert raw.table.column("cpf4").to_pylist() == ["0111", "0111"]
@@ -361,3 +387,189 @@ def test_folder_holding_one_zip_reads_the_zip(tmp_path, clean):
     write_zip(raw_dir / "autre.zip", folder)
     with pytest.raises(MissingDataError, match="plusieurs ZIP"):
         reading.read_source(raw_dir)
+
+
+# --------------------------------------------------------------------------- v2: values
+
+# (text of the value field, accepted?) — the same verdict whichever parse path runs.
+VALUE_RULE = [
+    ("999999999999999999", True),  # 18 digits: the largest value
+    ("0000000000000000000000042", True),  # leading zeros do not count
+    ("1000000000000000000", False),  # 19 digits, under 2**63: was accepted on the fast path
+    ("9223372036854775807", False),
+    ("9223372036854775808", False),
+    (" 5", False),  # pyarrow's integer parser trims spaces: the fast path is skipped
+    ("-0", False),
+]
+
+
+@pytest.mark.parametrize("blank_line", [False, True], ids=["fast", "slow"])
+@pytest.mark.parametrize("value, accepted", VALUE_RULE, ids=[v for v, _ in VALUE_RULE])
+def test_both_parse_paths_give_the_same_verdict_on_a_value(tmp_path, value, accepted,
+                                                           blank_line):
+    lines = rows("E") + [row(pays="IT", valeur=value)] + ([""] if blank_line else [])
+    folder = write_source(tmp_path / "raw", exports=lines)
+    if accepted:
+        raw = reading.read_source(folder)
+        kept = raw.table.filter(pa.compute.equal(raw.table.column("pays"), "IT"))
+        assert kept.column("valeur").to_pylist() == [int(value)]
+        return
+    with pytest.raises(InvalidDataError) as err:
+        reading.read_source(folder)
+    assert (f"{EXPORTS}, ligne {len(rows('E')) + 1} : valeur « {value} » : un entier positif "
+            "ou nul d'au plus 18 chiffres est attendu") in str(err.value)
+
+
+@pytest.mark.parametrize("blank_line", [False, True], ids=["fast", "slow"])
+def test_a_year_beyond_int16_is_a_clear_error(tmp_path, blank_line):
+    # The line path used to raise pyarrow's ArrowInvalid (a traceback) on it.
+    lines = rows("E") + [row(annee=99999)] + ([""] if blank_line else [])
+    with pytest.raises(InvalidDataError, match="année « 99999 » invalide"):
+        reading.read_source(write_source(tmp_path / "raw", exports=lines))
+
+
+def test_exact_sum_does_not_wrap():
+    values = pa.array([2 ** 62, 2 ** 62, 2 ** 62, 5], pa.int64())
+    assert reading.exact_sum(values) == 3 * 2 ** 62 + 5  # int64 would wrap round
+    assert reading.exact_sum(pa.array([], pa.int64())) == 0
+
+
+# --------------------------------------------------------------------------- v2: repeated keys
+
+def test_repeated_key_is_an_error_naming_both_lines(tmp_path):
+    lines = rows("E")
+    first = 64
+    fields = lines[first - 1].split(";")
+    fields[8] = "12345"  # another value: still the same key
+    lines.append(";".join(fields))
+    with pytest.raises(InvalidDataError) as err:
+        reading.read_source(write_source(tmp_path / "raw", exports=lines))
+    message = str(err.value)
+    assert "1 ligne(s) invalide(s)" in message
+    assert (f"{EXPORTS}, ligne {len(lines)} : clé répétée (même flux, trimestre, année, "
+            f"département, CPF4 et pays) : déjà vue en {EXPORTS}, ligne {first}") in message
+
+
+def test_a_quarter_appended_twice_is_dropped_with_skip_invalid(tmp_path, clean):
+    t4 = [line for line in rows("E") if line.startswith("E;4;2024;")]
+    folder = write_source(tmp_path / "raw", exports=rows("E") + t4)
+    raw = reading.read_source(folder, skip_invalid=True)
+    report = raw.report
+    assert report.rows_repeated == report.rows_rejected == len(t4)
+    assert report.euros_rejected == sum(int(line.split(";")[8]) for line in t4)
+    assert report.files[EXPORTS]["lignes_gardees"] == len(rows("E"))
+    assert [n for _, n, _ in report.problems] == list(range(len(rows("E")) + 1,
+                                                           len(rows("E")) + len(t4) + 1))
+    assert _sorted(raw.table) == _sorted(clean.table)  # nothing summed twice
+
+
+def test_same_key_in_both_flux_files_is_not_a_repeat(clean):
+    assert clean.report.rows_repeated == 0  # E and I rows share every other field
+
+
+def test_repeated_rows_finds_first_occurrences():
+    table = pa.table({"a": ["x", "y", "x", "x", "z"], "b": [1, 2, 1, 1, 1]})
+    repeats, firsts = reading.repeated_rows(table, ["a", "b"])
+    assert repeats.tolist() == [2, 3] and firsts.tolist() == [0, 0]
+
+
+# --------------------------------------------------------------------------- v2: control chars
+
+@pytest.mark.parametrize("char", ["\x00", "\t", "\x1f"])
+def test_control_character_after_the_first_4096_bytes_is_refused_with_its_line(tmp_path, char):
+    lines = rows("E")
+    target = 200  # well past byte 4096
+    assert len("\n".join(lines[:target - 1]).encode()) > 4096
+    lines[target - 1] = lines[target - 1].replace("0111", "01" + char + "1")
+    with pytest.raises(InvalidDataError) as err:
+        reading.read_source(write_source(tmp_path / "raw", exports=lines), skip_invalid=True)
+    assert f"{EXPORTS}, ligne {target} : caractère de contrôle inattendu" in str(err.value)
+
+
+# --------------------------------------------------------------------------- v2: ZIP size
+
+def test_zip_member_over_the_limit_is_refused_from_its_header(tmp_path, monkeypatch):
+    path = write_zip(tmp_path / "dgddi.zip", write_source(tmp_path / "raw"), labels=False)
+    monkeypatch.setattr(reading, "MAX_MEMBER_BYTES", 1000)
+    opened = []
+    monkeypatch.setattr(zipfile.ZipFile, "open",
+                        lambda self, *a, **k: opened.append(a) or pytest.fail("lu"))
+    with pytest.raises(InvalidDataError) as err:
+        reading.read_source(path)
+    assert "au-delà de la limite de 1\u202f000 octets" in str(err.value)
+    assert opened == []
+
+
+def test_zip_member_whose_header_lies_is_not_expanded(tmp_path, monkeypatch):
+    folder = write_source(tmp_path / "raw")
+    path = tmp_path / "menteur.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(folder / EXPORTS, EXPORTS)
+        zf.write(folder / IMPORTS, IMPORTS)
+    real = (folder / EXPORTS).stat().st_size
+    data = bytearray(path.read_bytes())
+    # Claim a tenth of the real size in the local header and the central directory.
+    small = (real // 10).to_bytes(4, "little")
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = data.find(signature)
+        data[at + offset:at + offset + 4] = small
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(reading, "MAX_MEMBER_BYTES", real // 5)
+    with pytest.raises(InvalidDataError, match="illisible|au-delà de la limite"):
+        reading.read_source(path)
+
+
+# --------------------------------------------------------------------------- v2: several sources
+
+def _publications(tmp_path):
+    """The 2023 publication (4 quarters of 2023) and the 2024 one (T4 2023 revised by
+    +1000 € a row, and 2024)."""
+    from dgddi_fixtures import quarters_of_year, write_publication
+    older = write_publication(tmp_path / "pub2023.zip", quarters_of_year(2023))
+    newer = write_publication(tmp_path / "pub2024.zip", QUARTERS, offset=1000)
+    return older, newer
+
+
+def _t4_2023_exports(raw: reading.RawData) -> int:
+    """Euros of the T4 2023 export rows kept."""
+    table = raw.table
+    mask = pa.compute.and_(pa.compute.and_(pa.compute.equal(table.column("annee"), 2023),
+                                           pa.compute.equal(table.column("trimestre"), 4)),
+                           pa.compute.equal(table.column("flux"), "E"))
+    return sum(table.filter(mask).column("valeur").to_pylist())
+
+
+def test_the_source_given_last_wins_each_quarter(tmp_path):
+    from dgddi_fixtures import quarters_of_year, total
+    older, newer = _publications(tmp_path)
+    raw = reading.read_sources([older, newer])
+    assert _t4_2023_exports(raw) == total("E", [(2023, 4)], offset=1000)
+    assert raw.report.rows_repeated == 0
+    assert raw.table.num_rows == 2 * (len(rows("E", quarters_of_year(2023)[:3]))
+                                      + len(rows("E")))  # nothing counted twice
+    assert raw.quarter_sources[(2023, 4)] == str(newer)
+    assert raw.quarter_sources[(2023, 1)] == str(older)
+    assert raw.quarter_sources[(2024, 1)] == str(newer)
+    assert raw.replaced == [{"source": str(older), "annee": 2023, "trimestre": 4,
+                             "lignes": len(rows("E", [(2023, 4)])) * 2,
+                             "remplace_par": str(newer)}]
+    assert raw.files["E"] == f"pub2023.zip/{EXPORTS}, pub2024.zip/{EXPORTS}"
+
+
+def test_source_order_matters(tmp_path):
+    from dgddi_fixtures import total
+    older, newer = _publications(tmp_path)
+    raw = reading.read_sources([newer, older])
+    assert _t4_2023_exports(raw) == total("E", [(2023, 4)])
+    assert raw.quarter_sources[(2023, 4)] == str(older)
+
+
+def test_problems_of_several_sources_are_gathered_with_their_folder(tmp_path):
+    first = write_source(tmp_path / "a", exports=rows("E") + [row(pays="")])
+    second = write_source(tmp_path / "b", imports=rows("I") + [row(flux="I", masse="x")])
+    with pytest.raises(InvalidDataError) as err:
+        reading.read_sources([first, second])
+    message = str(err.value)
+    assert message.startswith("2 ligne(s) invalide(s)")
+    assert f"{first}/{EXPORTS}, ligne {len(rows('E')) + 1} : code pays vide" in message
+    assert f"{second}/{IMPORTS}, ligne {len(rows('I')) + 1} : masse « x »" in message

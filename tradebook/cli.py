@@ -11,9 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from tradebook.errors import TradebookError
+from tradebook.errors import InvalidDataError, TradebookError
 from tradebook.formatting import format_number
-from tradebook.paths import PREPARED, RAW, SAMPLE_ZIP, TEMPLATE
+from tradebook.paths import PREPARED, RAW, SAMPLE_SOURCES, SAMPLE_ZIP, TEMPLATE
 
 DEFAULT_YEAR = 2024
 
@@ -33,12 +33,40 @@ class FrenchParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog} : erreur : {message}\n")
 
 
+def default_sources() -> list[Path]:
+    """The sample publications that exist, oldest first (the later one wins the
+    quarters both hold): ``paths.SAMPLE_SOURCES``, or the single sample ZIP."""
+    return [p for p in SAMPLE_SOURCES if p.exists()] or [SAMPLE_ZIP]
+
+
+class _SourcesAction(argparse.Action):
+    """``--donnees A B`` and ``--donnees A --donnees B`` both give ``[A, B]``; the first
+    use replaces the default instead of extending it."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: D102
+        current = getattr(namespace, self.dest, None)
+        current = [] if current is None or current is self.default else list(current)
+        setattr(namespace, self.dest, current + list(values))
+
+
+def _flux_name(text: str) -> str:
+    """argparse type of ``--flux-absent``: ``exportations``/``importations`` -> ``E``/``I``."""
+    from tradebook.reading import flux_code
+
+    try:
+        return flux_code(text)
+    except InvalidDataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that reads DGDDI data."""
     parser.add_argument(
-        "--donnees", type=Path, default=SAMPLE_ZIP, metavar="CHEMIN",
-        help="ZIP DGDDI, dossier des fichiers bruts ou dossier de données préparées "
-             "(défaut : l'échantillon fictif)",
+        "--donnees", type=Path, nargs="+", action=_SourcesAction, default=default_sources(),
+        metavar="CHEMIN",
+        help="ZIP DGDDI, dossier des fichiers bruts ou dossier de données préparées ; "
+             "plusieurs sources de la plus ancienne à la plus récente (la dernière qui contient "
+             "un trimestre le fournit) ; défaut : l'échantillon fictif",
     )
     parser.add_argument("--annee", type=int, default=DEFAULT_YEAR, metavar="AAAA",
                         help=f"année civile à présenter (défaut : {DEFAULT_YEAR})")
@@ -47,7 +75,13 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                         help="écarter les lignes invalides (chacune est signalée) au lieu d'échouer")
     parser.add_argument("--allow-partial-year", "--annee-partielle", action="store_true",
                         dest="allow_partial_year",
-                        help="accepter une année dont un trimestre manque (pages marquées « année partielle »)")
+                        help="accepter une année dont un trimestre manque : seuls les "
+                             "trimestres communs aux deux flux sont gardés (pages marquées "
+                             "« année partielle »)")
+    parser.add_argument("--flux-absent", "--missing-flux", type=_flux_name, default=None,
+                        dest="missing_flux", metavar="FLUX",
+                        help="déclarer qu'un flux manque vraiment aux sources (exportations ou "
+                             "importations) ; les pages le signalent")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     prepare = sub.add_parser("prepare", help="convertir une année en table Parquet compacte",
                              description="Lit et valide les fichiers DGDDI, somme les 4 trimestres "
-                                         "de l'année et écrit une table Parquet et son manifeste.")
+                                         "de l'année (et garde l'année précédente quand elle est "
+                                         "complète) et écrit des tables Parquet et leur manifeste.")
     add_data_options(prepare)
     prepare.add_argument("--sortie", type=Path, default=None, metavar="DOSSIER",
                          help="dossier de sortie (défaut : data/prepared/<année>/)")
@@ -149,7 +184,8 @@ def run_prepare(args: argparse.Namespace) -> int:
 
     out = args.sortie or PREPARED / str(args.annee)
     prepared = prepare.prepare(args.donnees, args.annee, out, skip_invalid=args.skip_invalid,
-                               allow_partial_year=args.allow_partial_year)
+                               allow_partial_year=args.allow_partial_year,
+                               missing_flux=args.missing_flux)
     print(prepare.summary(prepared))
     return 0
 
@@ -167,7 +203,8 @@ def run_fiche(args: argparse.Namespace) -> int:
             print(f"Note : {note}", file=sys.stderr)
     zone = nomenclatures.resolve_zone(args.departement, args.region, args.france)
     prepared = ensure_prepared(args.donnees, args.annee, skip_invalid=args.skip_invalid,
-                               allow_partial_year=args.allow_partial_year)
+                               allow_partial_year=args.allow_partial_year,
+                               missing_flux=args.missing_flux)
     computed = compute_fiche(prepared, zone, args.niveau)
     info = sys.stderr if args.json else sys.stdout
     if args.json:
@@ -191,7 +228,8 @@ def run_book(args: argparse.Namespace) -> int:
     zones = book.select_departements(args.departements)
     workers, timeout = book.check_options(args.processus, args.delai)
     prepared = ensure_prepared(args.donnees, args.annee, skip_invalid=args.skip_invalid,
-                               allow_partial_year=args.allow_partial_year)
+                               allow_partial_year=args.allow_partial_year,
+                               missing_flux=args.missing_flux)
     print(f"Livre {prepared.annee} : {len(zones)} département(s), {workers} processus"
           + (" (données fictives)" if prepared.donnees_fictives else "") + ".")
     summary = book.build_book(zones, prepared, workers=workers, timeout=timeout,

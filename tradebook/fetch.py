@@ -26,7 +26,8 @@ from tqdm import tqdm
 from tradebook import __version__
 from tradebook.errors import TradebookError
 from tradebook.files import atomic_path
-from tradebook.reading import DATA_FILES, N_FIELDS
+from tradebook.formatting import format_number
+from tradebook.reading import DATA_FILES, MAX_MEMBER_BYTES, N_FIELDS
 
 ENV_URL = "TRADEBOOK_DGDDI_URL"
 # Documented default. NOT CONFIRMED: DGDDI publishes the yearly ZIP on "Le chiffre du
@@ -178,10 +179,18 @@ def verify_archive(path: Path, *, origin: str | Path) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             names = {PurePosixPath(n).name.upper() for n in zf.namelist()}
-            broken = zf.testzip()
+            huge = [i for i in zf.infolist() if i.file_size > MAX_MEMBER_BYTES]
+            broken = None if huge else zf.testzip()  # do not expand a bomb to test it
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise FetchError(f"{origin} : archive ZIP endommagée ({exc}). "
                          "Téléchargez-la à nouveau.") from exc
+    if huge:
+        raise FetchError(
+            f"{origin} : le membre {huge[0].filename} ferait {format_number(huge[0].file_size, 0)} "
+            f"octets une fois décompressé, au-delà de la limite de "
+            f"{format_number(MAX_MEMBER_BYTES, 0)} octets : ce n'est pas le ZIP de la DGDDI "
+            "(son plus gros fichier fait environ 70 Mo). Téléchargez-le à nouveau."
+        )
     if broken:
         raise FetchError(f"{origin} : le membre {broken} de l'archive est endommagé (somme de "
                          "contrôle fausse). Téléchargez-la à nouveau.")

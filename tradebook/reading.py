@@ -1,10 +1,15 @@
-"""Stage 1: read and validate DGDDI files (data files and label files).
+"""Stage 1: read and validate DGDDI sources (data files and label files).
 
 Data files ``REGIONAL_CPF4PAYS{E,I}.txt``: no header, ``;`` separated, UTF-8,
 10 fields (flux, trimestre, année, département, région, A129, CPF4, pays, valeur,
-masse), one row per quarter. They are read with pyarrow as one string column per
-line (so that row index = line number - 1), split on ``;`` and validated with
-vectorised checks; Python only loops over the rows that fail.
+masse), one row per quarter and key (flux, trimestre, année, département, CPF4,
+pays). They are parsed with pyarrow and validated with vectorised checks; Python
+only loops over the rows that fail. Every kept row remembers its file and line
+(columns ``fichier`` and ``ligne``) so that later stages can name them.
+
+A preparation may read several sources (ZIPs, folders, TXT files) in order: for
+each (year, quarter) the source given last that holds it wins, both flux, and the
+others' rows of that quarter are left out (see :func:`read_sources`).
 
 Label files come with real quirks: a BOM on ``Libelle_A129.txt``, cp1252 in
 ``Libelle_CPF4_rev2.1.txt`` although documented as UTF-8, labels containing
@@ -19,6 +24,7 @@ import hashlib
 import io
 import zipfile
 import zlib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -36,18 +42,80 @@ BOM = b"\xef\xbb\xbf"
 EXPORT_FILE = "REGIONAL_CPF4PAYSE.txt"
 IMPORT_FILE = "REGIONAL_CPF4PAYSI.txt"
 DATA_FILES = {EXPORT_FILE: "E", IMPORT_FILE: "I"}
+FLUXES = ("E", "I")
+FLUX_NAMES = {"E": "exportations", "I": "importations"}
 FICTITIOUS_MARKER = "DONNEES_FICTIVES.txt"
 # Label tables of the source (file name prefix, lower case) -> project table name.
 LABEL_FILES = {"libelle_a129": "a129", "libelle_cpf4": "cpf4", "libelle_pays": "pays"}
 COLUMNS = ["flux", "trimestre", "annee", "departement", "region_dgddi",
            "a129", "cpf4", "pays", "valeur", "masse"]
 N_FIELDS = len(COLUMNS)
+FILE_COLUMN = "fichier"  # display name of the file a kept row comes from
+LINE_COLUMN = "ligne"  # its line number in that file (1-based)
+# The key DGDDI never repeats within a file (A129 and region follow from it).
+KEY_COLUMNS = ["flux", "trimestre", "annee", "departement", "cpf4", "pays"]
 FIRST_YEAR = 1990
-MAX_DIGITS = 18  # int64 holds every 18-digit number
+MAX_DIGITS = 18
+# Largest value or mass accepted on a line: 18 significant digits (leading zeros
+# allowed), the same rule on both parse paths. Sums are checked separately.
+MAX_VALUE = 10 ** MAX_DIGITS - 1
+# Largest decompressed size of a ZIP member (or a file) read into memory. The real
+# export file is about 70 MB for 5 quarters and its key space (départements x CPF4 x
+# countries) caps its growth; preparing needs about twice the text in memory, so
+# 1 GiB (15 times the real file) keeps a hostile or damaged archive from exhausting
+# a laptop while leaving ample room for real publications.
+MAX_MEMBER_BYTES = 1 << 30
 SHOWN_PROBLEMS = 10
-# A byte that never occurs in a valid data line: each line is read as one field.
+# Bytes that never occur in a DGDDI text file (tab included; CR and LF are line ends).
+_CONTROL_BYTES = bytes(range(0x00, 0x0A)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20)) + b"\x7f"
+_OTHER_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+# A byte that never occurs in a valid data line (a control byte, refused before
+# parsing): the line path reads each line as one field.
 _LINE_DELIMITER = "\x01"
-_FLUX_NAMES = {"E": "exportations", "I": "importations"}
+_UTF16_PROBE = 64  # bytes looked at to tell UTF-16 text
+
+
+# --------------------------------------------------------------------------- encodings
+
+def check_not_utf16(raw: bytes, name: str) -> None:
+    """Refuse UTF-16 text (a UTF-16 byte-order mark, or NUL bytes in every few of the
+    first bytes, as ASCII text saved in UTF-16 has) with the fix, naming the file."""
+    head = raw[:_UTF16_PROBE]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (head and head.count(0) * 4 >= len(head)):
+        raise InvalidDataError(
+            f"{name}, ligne 1 : le fichier est en UTF-16, pas en UTF-8. Réenregistrez-le en "
+            "UTF-8 (sans en-tête) ou reprenez le fichier d'origine de la DGDDI."
+        )
+
+
+def _check_utf8(raw: bytes, name: str) -> None:
+    """Raise a French error naming the line when the bytes are not UTF-8 text."""
+    check_not_utf16(raw, name)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InvalidDataError(
+            f"{name}, ligne {line} : octets non UTF-8 ({raw[exc.start:exc.start + 4]!r}) ; le "
+            "fichier a sans doute été réenregistré en cp1252/Latin-1. Réenregistrez-le en UTF-8 "
+            "ou reprenez le fichier d'origine de la DGDDI."
+        ) from exc
+
+
+def _check_control_characters(raw: bytes, name: str) -> None:
+    """Refuse a data file holding a control character anywhere (NUL, tab, \\x01...),
+    naming the line of the first one. One C-speed pass over the whole file."""
+    found = raw.translate(None, _OTHER_BYTES)
+    if not found:
+        return
+    check_not_utf16(raw, name)
+    position = min(raw.find(bytes([byte])) for byte in set(found))
+    line = raw.count(b"\n", 0, position) + 1
+    raise InvalidDataError(
+        f"{name}, ligne {line} : caractère de contrôle inattendu (octet 0x{raw[position]:02X}) : "
+        "le fichier est endommagé ou ce n'est pas un fichier texte DGDDI. Reprenez le fichier "
+        "d'origine de la DGDDI."
+    )
 
 
 # --------------------------------------------------------------------------- labels
@@ -56,11 +124,7 @@ def decode_label_bytes(raw: bytes, name: str) -> str:
     """Decode a label file: UTF-8 (BOM tolerated), else cp1252 as DGDDI really ships."""
     if raw.startswith(BOM):
         raw = raw[len(BOM):]
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:1000]:
-        raise InvalidDataError(
-            f"{name} : encodage UTF-16 détecté. Réenregistrez le fichier en UTF-8 "
-            "ou reprenez le fichier d'origine de la DGDDI."
-        )
+    check_not_utf16(raw, name)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -111,6 +175,7 @@ class ValidationReport:
     rows_rejected: int = 0
     euros_rejected: int = 0
     rows_rejected_value_unknown: int = 0
+    rows_repeated: int = 0
     blank_lines: int = 0
     problems: list[tuple[str, int, str]] = field(default_factory=list)
     files: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -122,6 +187,7 @@ class ValidationReport:
         self.rows_rejected += other.rows_rejected
         self.euros_rejected += other.euros_rejected
         self.rows_rejected_value_unknown += other.rows_rejected_value_unknown
+        self.rows_repeated += other.rows_repeated
         self.blank_lines += other.blank_lines
         self.problems.extend(other.problems)
         self.files.update(other.files)
@@ -135,6 +201,7 @@ class ValidationReport:
             "lignes_rejetees": self.rows_rejected,
             "euros_rejetes": self.euros_rejected,
             "lignes_rejetees_valeur_illisible": self.rows_rejected_value_unknown,
+            "lignes_repetees": self.rows_repeated,
             "lignes_vides_ignorees": self.blank_lines,
             "fichiers": self.files,
             "nombre_problemes": len(self.problems),
@@ -144,10 +211,14 @@ class ValidationReport:
 
 @dataclass
 class RawData:
-    """Validated rows of a DGDDI source, with its report, labels and provenance.
+    """Validated rows of one or several DGDDI sources, with report, labels, provenance.
 
     ``encoded`` holds the rows with dictionary-encoded code columns (fast to filter
-    and group); ``table`` gives the same rows with plain string codes.
+    and group) plus ``fichier`` and ``ligne``; ``table`` gives the 10 data columns
+    with plain string codes. ``files`` maps each flux present to its data file(s);
+    ``missing_flux`` is the flux the user declared absent (``--flux-absent``).
+    ``quarter_sources`` says which source gave each (year, quarter); ``replaced``
+    lists the rows of a quarter left out because a later source holds it.
     """
 
     encoded: pa.Table
@@ -155,24 +226,36 @@ class RawData:
     labels: dict[str, list[tuple[str, ...]]]
     donnees_fictives: bool
     sources: list[dict]
-    files: dict[str, str] = field(default_factory=dict)  # flux -> data file name
+    files: dict[str, str] = field(default_factory=dict)  # flux -> data file name(s)
+    missing_flux: str | None = None
+    source_paths: list[str] = field(default_factory=list)
+    quarter_sources: dict[tuple[int, int], str] = field(default_factory=dict)
+    replaced: list[dict] = field(default_factory=list)
     _decoded: pa.Table | None = field(default=None, repr=False)
+    _quarters: dict[str, list[tuple[int, int]]] | None = field(default=None, repr=False)
 
     @property
     def table(self) -> pa.Table:
         """The rows: codes as strings, ``trimestre``/``annee`` int16, values int64."""
         if self._decoded is None:
-            self._decoded = decode_table(self.encoded)
+            self._decoded = decode_table(self.encoded.select(COLUMNS))
         return self._decoded
 
     def quarters(self) -> dict[str, list[tuple[int, int]]]:
-        """Flux -> sorted (year, quarter) pairs present in the kept rows."""
-        pairs = self.encoded.group_by(["flux", "annee", "trimestre"]).aggregate([])
-        out: dict[str, list[tuple[int, int]]] = {}
-        for flux, year, quarter in zip(*(pairs.column(c).to_pylist()
-                                          for c in ("flux", "annee", "trimestre"))):
-            out.setdefault(str(flux), []).append((year, quarter))
-        return {flux: sorted(v) for flux, v in out.items()}
+        """Flux -> sorted (year, quarter) pairs present in the kept rows (computed once)."""
+        if self._quarters is None:
+            self._quarters = quarters_of(self.encoded)
+        return {flux: list(pairs) for flux, pairs in self._quarters.items()}
+
+
+def quarters_of(table: pa.Table) -> dict[str, list[tuple[int, int]]]:
+    """Flux -> sorted (year, quarter) pairs present in a table of rows."""
+    pairs = table.group_by(["flux", "annee", "trimestre"]).aggregate([])
+    out: dict[str, list[tuple[int, int]]] = {}
+    for flux, year, quarter in zip(*(pairs.column(c).to_pylist()
+                                      for c in ("flux", "annee", "trimestre"))):
+        out.setdefault(str(flux), []).append((year, quarter))
+    return {flux: sorted(v) for flux, v in out.items()}
 
 
 def decode_table(table: pa.Table) -> pa.Table:
@@ -185,15 +268,100 @@ def decode_table(table: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
+def exact_sum(values: pa.Array | pa.ChunkedArray) -> int:
+    """Exact sum of int64 values (nulls ignored) as a Python int, never wrapping.
+
+    Each value is split into its high and low 32-bit halves; neither sum of halves
+    can leave int64 below 2**31 rows, and Python recombines them exactly.
+    """
+    high = pc.sum(pc.shift_right(values, 32)).as_py() or 0
+    low = pc.sum(pc.bit_wise_and(values, 0xFFFFFFFF)).as_py() or 0
+    return (high << 32) + low
+
+
+def dictionary_array(column: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
+    """One dictionary-encoded chunk (string columns are encoded, chunks unified)."""
+    if isinstance(column, pa.ChunkedArray):
+        if pa.types.is_dictionary(column.type) and column.num_chunks > 1:
+            column = column.unify_dictionaries()
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+
+
+def sorted_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Integer codes of a column whose order follows the sorted distinct values.
+
+    Returns the code of every row (int64) and the sorted dictionary they index.
+    """
+    column = dictionary_array(column)
+    dictionary = column.dictionary
+    order = pc.sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    indices = column.indices.to_numpy(zero_copy_only=False)
+    return rank[indices], dictionary.take(pa.array(order))
+
+
+def row_keys(table: pa.Table, keys: Sequence[str]) -> np.ndarray:
+    """One int64 per row, equal exactly when two rows agree on every column of ``keys``.
+
+    Codes are combined in mixed radix; when the product of distinct counts would
+    leave int64, the partial key is first renumbered densely (at most one code per row).
+    """
+    combined = np.zeros(table.num_rows, dtype=np.int64)
+    capacity = 1
+    for key in keys:
+        column = table.column(key)
+        if pa.types.is_integer(column.type):
+            values = column.to_numpy()
+            low = int(values.min()) if len(values) else 0
+            codes, size = values - low, (int(values.max()) - low + 1 if len(values) else 1)
+        else:
+            encoded = dictionary_array(column)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            size = max(len(encoded.dictionary), 1)
+        if capacity * size >= 2 ** 62:
+            _, combined = np.unique(combined, return_inverse=True)
+            capacity = int(combined.max()) + 1 if len(combined) else 1
+        combined *= size  # in place: one int64 array for the whole key
+        combined += codes
+        capacity *= size
+    return combined
+
+
+def repeated_rows(table: pa.Table, keys: Sequence[str] = KEY_COLUMNS
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose key already appeared on an earlier row, and that earliest row.
+
+    Returns two aligned index arrays (repeat, first occurrence), empty in the usual
+    case, which costs one sort of one integer per row.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    if table.num_rows < 2:
+        return empty, empty
+    ordered = row_keys(table, keys)
+    ordered.sort()  # in place; numpy's sort beats a hash set of distinct integers here
+    if not (ordered[1:] == ordered[:-1]).any():
+        return empty, empty
+    key = row_keys(table, keys)  # a repeat exists: find the rows, in their order
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.concatenate([[True], ordered[1:] != ordered[:-1]])
+    run = np.cumsum(starts) - 1
+    first_of_run = order[np.flatnonzero(starts)]
+    repeats = np.flatnonzero(~starts)
+    return order[repeats], first_of_run[run[repeats]]
+
+
 # --------------------------------------------------------------------------- sources
 
 @dataclass
 class _Member:
-    """One file of a source: its display name and a way to get its bytes."""
+    """One file of a source: its name, its display name and a way to get its bytes."""
 
     name: str
     display: str
-    loader: object  # callable () -> bytes
+    loader: Callable[[], bytes]
 
     def read(self) -> bytes:
         return self.loader()
@@ -208,6 +376,43 @@ def file_digest(path: Path) -> dict:
     return {"name": path.name, "sha256": digest.hexdigest(), "octets": path.stat().st_size}
 
 
+def _too_big(display: str, size: int | str) -> InvalidDataError:
+    shown = format_number(size, 0) if isinstance(size, int) else size
+    return InvalidDataError(
+        f"{display} : {shown} octets une fois décompressé, au-delà de la limite de "
+        f"{format_number(MAX_MEMBER_BYTES, 0)} octets (MAX_MEMBER_BYTES). Ce n'est pas un "
+        "fichier de la DGDDI (le fichier réel des exportations fait environ 70 Mo) : "
+        "reprenez l'archive d'origine."
+    )
+
+
+def read_zip_member(path: Path, info: zipfile.ZipInfo, display: str) -> bytes:
+    """The bytes of one ZIP member, refused when bigger than :data:`MAX_MEMBER_BYTES`:
+    first from the sizes in the ZIP header, then while decompressing (headers can lie),
+    so a bomb is never expanded in full."""
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise _too_big(display, info.file_size)
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(info) as fh:
+            data = fh.read(MAX_MEMBER_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise InvalidDataError(
+            f"{path.name} : le membre {info.filename} est illisible ({exc}). "
+            "L'archive est probablement tronquée : téléchargez-la à nouveau."
+        ) from exc
+    if len(data) > MAX_MEMBER_BYTES:
+        raise _too_big(display, f"plus de {format_number(MAX_MEMBER_BYTES, 0)}")
+    return data
+
+
+def _read_file(path: Path) -> bytes:
+    """A file's bytes, refused beyond :data:`MAX_MEMBER_BYTES` before reading them."""
+    size = path.stat().st_size
+    if size > MAX_MEMBER_BYTES:
+        raise _too_big(path.name, size)
+    return path.read_bytes()
+
+
 def _zip_members(path: Path) -> list[_Member]:
     try:
         archive = zipfile.ZipFile(path)
@@ -217,28 +422,20 @@ def _zip_members(path: Path) -> list[_Member]:
             "fichier de la DGDDI (python -m tradebook fetch) ou donnez le dossier des fichiers TXT."
         ) from exc
     members = []
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        base = PurePosixPath(info.filename).name
-
-        def load(info=info) -> bytes:
-            try:
-                with zipfile.ZipFile(path) as zf:
-                    return zf.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-                raise InvalidDataError(
-                    f"{path.name} : le membre {info.filename} est illisible ({exc}). "
-                    "L'archive est probablement tronquée : téléchargez-la à nouveau."
-                ) from exc
-
-        members.append(_Member(base, f"{path.name}/{info.filename}", load))
-    archive.close()
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            display = f"{path.name}/{info.filename}"
+            members.append(_Member(PurePosixPath(info.filename).name, display,
+                                   lambda info=info, display=display:
+                                   read_zip_member(path, info, display)))
     return members
 
 
-def _folder_members(path: Path) -> list[_Member]:
-    return [_Member(p.name, p.name, p.read_bytes) for p in sorted(path.iterdir()) if p.is_file()]
+def _folder_members(path: Path, prefix: str = "") -> list[_Member]:
+    return [_Member(p.name, prefix + p.name, lambda p=p: _read_file(p))
+            for p in sorted(path.iterdir()) if p.is_file()]
 
 
 def resolve_source(path: Path) -> Path:
@@ -257,21 +454,22 @@ def resolve_source(path: Path) -> Path:
         if len(zips) > 1:
             raise MissingDataError(
                 f"{path} contient plusieurs ZIP ({', '.join(p.name for p in zips)}) : "
-                "indiquez lequel préparer avec --donnees CHEMIN_DU_ZIP."
+                "indiquez lesquels préparer avec --donnees ANCIEN.zip RECENT.zip."
             )
     return path
 
 
-def source_members(path: Path, *, digest_data: bool = True
+def source_members(path: Path, *, digest_data: bool = True, prefix: str = ""
                    ) -> tuple[list[_Member], list[dict]]:
     """The files of a source (ZIP, folder or single TXT) and their digests.
 
     For a folder, ``digest_data=False`` leaves out the data files' digests (the
-    caller hashes the bytes it reads anyway); see :func:`bytes_digest`.
+    caller hashes the bytes it reads anyway); see :func:`bytes_digest`. ``prefix``
+    goes before the display name of a folder's files (several sources are read).
     """
     path = resolve_source(path)
     if path.is_dir():
-        members = _folder_members(path)
+        members = _folder_members(path, prefix)
         used = [m for m in members if (_is_data_file(m.name) and digest_data)
                 or _label_table(m.name) or m.name.upper() == FICTITIOUS_MARKER.upper()]
         return members, [file_digest(path / m.name) for m in used]
@@ -283,7 +481,7 @@ def source_members(path: Path, *, digest_data: bool = True
             "sous ce nom ?). Téléchargez à nouveau le ZIP de la DGDDI "
             "(python -m tradebook fetch) ou donnez le dossier des fichiers TXT."
         )
-    return [_Member(path.name, path.name, path.read_bytes)], [file_digest(path)]
+    return [_Member(path.name, path.name, lambda: _read_file(path))], [file_digest(path)]
 
 
 def source_digests(path: Path) -> list[dict]:
@@ -297,7 +495,7 @@ def bytes_digest(name: str, data: bytes) -> dict:
 
 
 def _is_data_file(name: str) -> bool:
-    return name.upper() in {n.upper() for n in DATA_FILES}
+    return _flux_of(name) is not None
 
 
 def _label_table(name: str) -> str | None:
@@ -317,34 +515,102 @@ def _flux_of(name: str) -> str | None:
     return None
 
 
-# --------------------------------------------------------------------------- data files
+def flux_code(text: str) -> str:
+    """``E``/``I`` for a flux given as a code or a French or English word."""
+    words = {"e": "E", "i": "I", "exportations": "E", "importations": "I",
+             "exports": "E", "imports": "I", "export": "E", "import": "I"}
+    code = words.get(str(text).strip().lower())
+    if code is None:
+        raise InvalidDataError(
+            f"Flux inconnu : « {text} ». Écrivez exportations ou importations.")
+    return code
 
-def read_source(path: Path, *, skip_invalid: bool = False) -> RawData:
-    """Read and validate a DGDDI source: a ZIP, a folder of TXT files or one TXT file.
 
-    Every row is checked; by default any bad row raises :class:`InvalidDataError`
-    listing the first problems. With ``skip_invalid`` bad rows are dropped and each
-    one is listed in the report, with the euros they carried.
+# --------------------------------------------------------------------------- reading sources
+
+@dataclass
+class _SourceRows:
+    """What one source gave: its rows, report, labels and provenance."""
+
+    path: Path
+    table: pa.Table
+    report: ValidationReport
+    labels: dict[str, list[tuple[str, ...]]]
+    fictitious: bool
+    digests: list[dict]
+    files: dict[str, str]
+
+
+def read_source(path: Path, *, skip_invalid: bool = False,
+                missing_flux: str | None = None) -> RawData:
+    """Read and validate one DGDDI source: a ZIP, a folder of TXT files or one TXT file.
+
+    See :func:`read_sources`.
     """
-    path = resolve_source(path)
-    members, sources = source_members(path, digest_data=False)
-    data = [m for m in members if _is_data_file(m.name)]
-    if path.is_file() and not zipfile.is_zipfile(path):
-        data = members  # a single TXT data file, whatever its name
-    elif len({m.name.upper() for m in data}) < len(data):
+    return read_sources([path], skip_invalid=skip_invalid, missing_flux=missing_flux)
+
+
+def read_sources(paths: Sequence[Path], *, skip_invalid: bool = False,
+                 missing_flux: str | None = None) -> RawData:
+    """Read and validate DGDDI sources given in order (oldest publication first).
+
+    Each source must hold both flux, unless ``missing_flux`` (``"E"`` or ``"I"``)
+    says which one is really missing. Every row is checked, including that no key
+    repeats within a source; by default any bad row raises :class:`InvalidDataError`
+    listing the first problems of all sources. With ``skip_invalid`` bad rows (and
+    repeats, after their first occurrence) are dropped and each one is listed in the
+    report, with the euros they carried. For each (year, quarter), the rows of the
+    last source holding it are kept, both flux, and the others' are left out.
+    """
+    if not paths:
+        raise MissingDataError("Aucune source de données : donnez --donnees CHEMIN.")
+    if missing_flux is not None:
+        missing_flux = flux_code(missing_flux)
+    resolved = [resolve_source(Path(p)) for p in paths]
+    several = len(resolved) > 1
+    parts = [_read_one(path, prefix=f"{path}/" if several and path.is_dir() else "",
+                       missing_flux=missing_flux) for path in resolved]
+    report = ValidationReport()
+    for part in parts:
+        report.merge(part.report)
+    if report.problems and not skip_invalid:
+        raise InvalidDataError(problems_message(report))
+    table, quarter_sources, replaced = _latest_quarters(parts)
+    quarters = quarters_of(table)
+    if len(parts) == 1:
+        quarter_sources = {pair: str(resolved[0])
+                           for pair in sorted({p for found in quarters.values() for p in found})}
+    labels: dict[str, list[tuple[str, ...]]] = {}
+    for part in reversed(parts):  # a later source's label wins a tie (see label_table)
+        for name, rows in part.labels.items():
+            labels.setdefault(name, []).extend(rows)
+    files: dict[str, list[str]] = {}
+    for part in parts:
+        for flux, name in part.files.items():
+            files.setdefault(flux, []).append(name)
+    return RawData(
+        encoded=table, report=report, labels=labels,
+        donnees_fictives=any(part.fictitious for part in parts),
+        sources=[digest for part in parts for digest in part.digests],
+        files={flux: ", ".join(names) for flux, names in sorted(files.items())},
+        missing_flux=missing_flux, source_paths=[str(p) for p in resolved],
+        quarter_sources=quarter_sources, replaced=replaced, _quarters=quarters,
+    )
+
+
+def _read_one(path: Path, *, prefix: str, missing_flux: str | None) -> _SourceRows:
+    """Read one source: its data files (both at once), repeated keys, labels, marker."""
+    members, digests = source_members(path, digest_data=False, prefix=prefix)
+    single_txt = path.is_file() and not zipfile.is_zipfile(path)
+    data = members if single_txt else [m for m in members if _is_data_file(m.name)]
+    if len({m.name.upper() for m in data}) < len(data):
         names = ", ".join(sorted(m.display for m in data))
         raise InvalidDataError(
             f"{path} : fichiers de données en double ({names}). Gardez un seul "
             "REGIONAL_CPF4PAYSE.txt et un seul REGIONAL_CPF4PAYSI.txt."
         )
-    elif len(data) < len(DATA_FILES):
-        found = {m.name.upper() for m in data}
-        missing = [n for n in DATA_FILES if n.upper() not in found]
-        raise MissingDataError(
-            f"{path} : fichier(s) de données absent(s) : {', '.join(missing)}. Le ZIP ou le "
-            "dossier DGDDI doit contenir REGIONAL_CPF4PAYSE.txt (exportations) et "
-            "REGIONAL_CPF4PAYSI.txt (importations)."
-        )
+    if not single_txt:
+        _check_flux_present(path, {_flux_of(m.name) for m in data}, missing_flux, False)
     data = sorted(data, key=lambda m: m.name.upper())
     digest_bytes = path.is_dir()
 
@@ -362,24 +628,107 @@ def read_source(path: Path, *, skip_invalid: bool = False) -> RawData:
     tables, report, files = [], ValidationReport(), {}
     for member, (table, file_report, digest) in zip(data, results):
         if digest:
-            sources.append(digest)
+            digests.append(digest)
         tables.append(table)
         report.merge(file_report)
         named = _flux_of(member.name)
         for flux in (named,) if named else _fluxes_in(table):
             files.setdefault(flux, member.display)
-    if report.problems and not skip_invalid:
-        raise InvalidDataError(problems_message(report))
+    if single_txt:
+        _check_flux_present(path, set(files), missing_flux, True)
+    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
+    del tables, results  # never empty (a source holds a flux); free the parts first
+    table = _drop_repeats(table, report)
     labels = {}
     for member in members:
         table_name = _label_table(member.name)
         if table_name:
             labels[table_name] = read_label_file(member.read(), name=member.display, columns=4)
     fictitious = any(m.name.upper() == FICTITIOUS_MARKER.upper() for m in members)
-    table = pa.concat_tables(tables) if tables else empty_table()
-    table = table.unify_dictionaries().combine_chunks()
-    sources = sorted(sources, key=lambda d: d["name"])
-    return RawData(table, report, labels, fictitious, sources, files)
+    return _SourceRows(path, table, report, labels, fictitious,
+                       sorted(digests, key=lambda d: d["name"]), files)
+
+
+def _check_flux_present(path: Path, present: set[str], missing_flux: str | None,
+                        single_txt: bool) -> None:
+    """A source holds both flux, or exactly the one the user did not declare absent."""
+    for flux in FLUXES:
+        name = FLUX_NAMES[flux]
+        if flux == missing_flux and flux in present:
+            raise InvalidDataError(
+                f"{path} contient des {name}, déclarées absentes par --flux-absent {name} : "
+                "retirez cette option."
+            )
+        if flux != missing_flux and flux not in present:
+            file = next(n for n, f in DATA_FILES.items() if f == flux)
+            held = ("ce fichier ne contient pas de lignes d'" + name if single_txt
+                    else f"fichier {file} absent")
+            raise MissingDataError(
+                f"{path} : aucune donnée d'{name} ({held}). Une source DGDDI contient les deux "
+                f"flux : donnez le ZIP complet ou le dossier de REGIONAL_CPF4PAYSE.txt et "
+                f"REGIONAL_CPF4PAYSI.txt. Si les {name} manquent vraiment, relancez avec "
+                f"--flux-absent {name} : les pages diront que ce flux est absent."
+            )
+
+
+def _drop_repeats(table: pa.Table, report: ValidationReport) -> pa.Table:
+    """Reject every row whose key (flux, quarter, year, département, CPF4, country)
+    appeared earlier in the source: each becomes a problem naming both lines."""
+    repeats, firsts = repeated_rows(table)
+    if not len(repeats):
+        return table
+    names = table.column(FILE_COLUMN)
+    lines = table.column(LINE_COLUMN)
+    for repeat, first in zip(repeats.tolist(), firsts.tolist()):
+        report.problems.append((names[repeat].as_py(), lines[repeat].as_py(), (
+            "clé répétée (même flux, trimestre, année, département, CPF4 et pays) : déjà "
+            f"vue en {names[first].as_py()}, ligne {lines[first].as_py()}")))
+    report.problems.sort(key=lambda p: (p[0], p[1]))
+    mask = np.zeros(table.num_rows, dtype=bool)
+    mask[repeats] = True
+    dropped = table.filter(pa.array(mask))
+    report.rows_repeated += len(repeats)
+    report.rows_rejected += len(repeats)
+    report.rows_kept -= len(repeats)
+    report.euros_rejected += exact_sum(dropped.column("valeur"))
+    for name, count in zip(*np.unique(decode_table(dropped.select([FILE_COLUMN]))
+                                      .column(FILE_COLUMN).to_numpy(zero_copy_only=False),
+                                      return_counts=True)):
+        report.files[str(name)]["lignes_gardees"] -= int(count)
+    return table.filter(pa.array(~mask))
+
+
+def _latest_quarters(parts: list[_SourceRows]
+                     ) -> tuple[pa.Table, dict[tuple[int, int], str], list[dict]]:
+    """The rows of each (year, quarter) from the last source holding it.
+
+    Returns the rows, (year, quarter) -> source path, and what was left out of the
+    earlier sources (source, year, quarter, rows, replaced by).
+    """
+    if len(parts) == 1:
+        return parts[0].table, {}, []  # the caller gives every quarter to the one source
+    held = [{pair for pairs in quarters_of(part.table).values() for pair in pairs}
+            for part in parts]
+    winner = {pair: i for i, pairs in enumerate(held) for pair in pairs}
+    tables, replaced = [], []
+    for i, part in enumerate(parts):
+        lost = sorted(pair for pair in held[i] if winner[pair] != i)
+        table = part.table
+        if lost:
+            pair_code = (table.column("annee").to_numpy().astype(np.int64) * 10
+                         + table.column("trimestre").to_numpy())
+            codes = np.array([year * 10 + quarter for year, quarter in lost])
+            out = np.isin(pair_code, codes)
+            for (year, quarter), code in zip(lost, codes):
+                replaced.append({"source": str(part.path), "annee": year, "trimestre": quarter,
+                                 "lignes": int((pair_code == code).sum()),
+                                 "remplace_par": str(parts[winner[(year, quarter)]].path)})
+            table = table.filter(pa.array(~out))
+        tables.append(table)
+    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks() \
+        if len(tables) > 1 else tables[0]
+    sources = {pair: str(parts[i].path) for pair, i in sorted(winner.items())}
+    return table, sources, replaced
 
 
 def _fluxes_in(table: pa.Table) -> list[str]:
@@ -408,11 +757,6 @@ def _fmt_int(n: int) -> str:
     return format_number(n, 0)
 
 
-def empty_table() -> pa.Table:
-    """A table with the data columns (encoded form) and no rows."""
-    return pa.table({c: pa.array([], type=_column_type(c)) for c in COLUMNS})
-
-
 CODE_COLUMNS = ["flux", "departement", "region_dgddi", "a129", "cpf4", "pays"]
 INT_TYPES = {"trimestre": pa.int16(), "annee": pa.int16(), "valeur": pa.int64(),
              "masse": pa.int64()}
@@ -423,38 +767,11 @@ def _column_type(name: str) -> pa.DataType:
     return INT_TYPES.get(name, _DICTIONARY)
 
 
-def _check_encoding(raw: bytes, name: str) -> None:
-    """Raise a French error naming the line when the bytes are not UTF-8 text."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
-        raise InvalidDataError(
-            f"{name}, ligne 1 : le fichier est en UTF-16, pas en UTF-8. Réenregistrez-le en "
-            "UTF-8 (sans en-tête) ou reprenez le fichier d'origine de la DGDDI."
-        )
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise InvalidDataError(
-            f"{name}, ligne {line} : octets non UTF-8 ({raw[exc.start:exc.start + 4]!r}) ; le "
-            "fichier a sans doute été réenregistré en cp1252/Latin-1. Réenregistrez-le en UTF-8 "
-            "ou reprenez le fichier d'origine de la DGDDI."
-        ) from exc
-
+# --------------------------------------------------------------------------- data files
 
 def _read_lines(raw: bytes, name: str) -> pa.StringArray:
-    """Each line of the file as one string (CRLF, BOM, missing final newline tolerated)."""
-    if raw.startswith(BOM):
-        raw = raw[len(BOM):]
-    if not raw or raw.isspace():
-        return pa.array([], type=pa.string())
-    delimiter_at = raw.find(_LINE_DELIMITER.encode())
-    if delimiter_at >= 0 or b"\x00" in raw[:4096]:
-        _check_encoding(raw, name)
-        line = raw.count(b"\n", 0, max(delimiter_at, 0)) + 1
-        raise InvalidDataError(
-            f"{name}, ligne {line} : caractère de contrôle inattendu : ce n'est pas un fichier "
-            "texte DGDDI. Reprenez le fichier d'origine de la DGDDI."
-        )
+    """Each line of the file as one string (CRLF and missing final newline tolerated;
+    the caller has stripped the BOM and refused control characters)."""
     try:
         table = pacsv.read_csv(
             pa.py_buffer(raw),
@@ -465,7 +782,7 @@ def _read_lines(raw: bytes, name: str) -> pa.StringArray:
                                                  strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
-        _check_encoding(raw, name)
+        _check_utf8(raw, name)
         raise InvalidDataError(f"{name} : fichier illisible ({exc}).") from exc
     return table.column("line").combine_chunks()
 
@@ -474,11 +791,12 @@ def _parse_typed(raw: bytes) -> pa.Table | None:
     """Fast path: pyarrow parses the 10 fields straight into their types (codes
     dictionary-encoded, numbers as integers). None when any line would not parse
     (wrong field count, empty line, text in a number...): the line path then says why.
+
+    pyarrow's integer parser also takes `` 5`` and ``-0``, which the rule of
+    :func:`_digits` refuses: a file holding a space or a minus sign takes the line path,
+    so that both paths give the same verdict on every value.
     """
-    if raw.startswith(BOM):
-        raw = raw[len(BOM):]
-    if not raw or raw.isspace() or raw.find(_LINE_DELIMITER.encode()) >= 0 \
-            or b"\x00" in raw[:4096]:
+    if b" " in raw or b"-" in raw:
         return None
     malformed = []
 
@@ -525,20 +843,39 @@ def _parse_lines(raw: bytes, name: str) -> tuple[dict[str, pa.Array], dict[str, 
     fields = {}
     for column, text in texts.items():
         if column in INT_TYPES:
-            readable = _digits(text)
-            fields[column] = pc.cast(pc.if_else(readable, text, pa.scalar(None, pa.string())),
-                                     INT_TYPES[column], safe=False)
+            fields[column] = _integers(text, INT_TYPES[column])
         else:
             fields[column] = pc.dictionary_encode(text)
     return fields, texts, counts, lines
+
+
+def _integers(text: pa.Array, kind: pa.DataType) -> pa.Array:
+    """The integers of a text column, null where :func:`_digits` refuses the text or
+    the number does not fit ``kind``."""
+    none = pa.scalar(None, pa.int64())
+    values = pc.cast(pc.if_else(_digits(text), text, pa.scalar(None, pa.string())), pa.int64())
+    if kind != pa.int64():
+        limit = int(np.iinfo(kind.to_pandas_dtype()).max)
+        values = pc.cast(pc.if_else(pc.less_equal(values, limit), values, none), kind)
+    return values
 
 
 def read_data_bytes(raw: bytes, name: str, *, expected_flux: str | None = None
                     ) -> tuple[pa.Table, ValidationReport]:
     """Parse and validate one data file; returns the valid rows and the file's report.
 
-    Code columns come back dictionary-encoded; see :func:`decode_table`.
+    Code columns come back dictionary-encoded (see :func:`decode_table`), with the
+    file's ``name`` in ``fichier`` and each row's line number in ``ligne``. An empty
+    file, a control character or a non-UTF-8 byte refuses the whole file.
     """
+    if raw.startswith(BOM):
+        raw = raw[len(BOM):]
+    if not raw or raw.isspace():
+        raise InvalidDataError(
+            f"{name} : fichier vide (aucune ligne de données). Le téléchargement ou la copie a "
+            "sans doute échoué : reprenez le fichier d'origine de la DGDDI."
+        )
+    _check_control_characters(raw, name)
     parsed = _parse_typed(raw)
     if parsed is not None:
         fields = {c: parsed.column(c).chunk(0) for c in COLUMNS}
@@ -550,7 +887,7 @@ def read_data_bytes(raw: bytes, name: str, *, expected_flux: str | None = None
         fields, texts, counts, lines = _parse_lines(raw, name)
         n = len(counts)
     good_shape = counts == N_FIELDS
-    truncated = bool(raw) and not raw.endswith((b"\n", b"\r"))
+    truncated = not raw.endswith((b"\n", b"\r"))
 
     def text(column: str, j: int) -> str:
         value = (texts[column] if column in texts else fields[column])[j].as_py()
@@ -576,7 +913,12 @@ def read_data_bytes(raw: bytes, name: str, *, expected_flux: str | None = None
     if truncated and n and (n - 1) in reasons:
         reasons[n - 1] += " (dernière ligne coupée : fichier tronqué ?)"
 
-    kept = pa.table({c: fields[c] for c in COLUMNS})
+    kept = pa.table({
+        **{c: fields[c] for c in COLUMNS},
+        FILE_COLUMN: pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(len(shaped_rows), dtype=np.int32)), pa.array([name])),
+        LINE_COLUMN: pa.array((shaped_rows + 1).astype(np.int32)),
+    })
     if bad.any():
         kept = kept.filter(pa.array(~bad))
     shape_errors = int((~good_shape).sum()) - blank
@@ -597,20 +939,22 @@ def _looks_like_header(first: str) -> bool:
 
 
 def _rejected_euros(values: pa.Array, bad: np.ndarray) -> tuple[int, int]:
-    """Sum of readable (non-negative) values over rejected rows, and the count of others."""
+    """Exact sum of readable values over rejected rows, and the count of others."""
     if not bad.any():
         return 0, 0
     rejected = values.filter(pa.array(bad))
-    readable = pc.fill_null(pc.greater_equal(rejected, 0), False)
-    total = pc.sum(rejected.filter(readable)).as_py() or 0
-    return int(total), int(len(rejected) - pc.sum(readable).as_py())
+    readable = pc.fill_null(pc.and_(pc.greater_equal(rejected, 0),
+                                    pc.less_equal(rejected, MAX_VALUE)), False)
+    return exact_sum(rejected.filter(readable)), int(len(rejected) - pc.sum(readable).as_py())
 
 
 def _digits(arr: pa.Array) -> pa.Array:
-    """True where the string is 1 to 18 ASCII digits (a non-negative int64)."""
-    length = pc.utf8_length(arr)
+    """True where the string is ASCII digits with at most :data:`MAX_DIGITS` significant
+    ones (leading zeros allowed): a number from 0 to :data:`MAX_VALUE`."""
+    significant = pc.utf8_length(pc.utf8_ltrim(arr, characters="0"))
     return pc.and_(pc.ascii_is_decimal(arr),
-                   pc.and_(pc.greater(length, 0), pc.less_equal(length, MAX_DIGITS)))
+                   pc.and_(pc.greater(pc.utf8_length(arr), 0),
+                           pc.less_equal(significant, MAX_DIGITS)))
 
 
 def _quoted(text: str) -> str:
@@ -650,7 +994,7 @@ def _field_checks(fields: dict[str, pa.Array], expected_flux: str | None, text):
                          dtype=bool)
         checks.append((_by_value(fields["flux"], other), lambda j: (
             f"flux « {text('flux', j)} » dans le fichier des "
-            f"{_FLUX_NAMES[expected_flux]} (fichiers inversés ?)")))
+            f"{FLUX_NAMES[expected_flux]} (fichiers inversés ?)")))
     checks.append((_bad_int(fields["trimestre"], 1, 4),
                    lambda j: f"trimestre {_quoted(text('trimestre', j))} au lieu de 1 à 4"))
     checks.append((_bad_int(fields["annee"], FIRST_YEAR, last_year), lambda j: (
@@ -677,20 +1021,24 @@ def _field_checks(fields: dict[str, pa.Array], expected_flux: str | None, text):
         empty = np.array([not v.strip() for v in values[col]], dtype=bool)
         checks.append((_by_value(fields[col], empty), lambda j, label=label: f"{label} vide"))
     for col, label in (("valeur", "valeur"), ("masse", "masse")):
-        checks.append((_bad_int(fields[col], 0), lambda j, col=col, label=label: (
-            f"{label} {_quoted(text(col, j))} : un entier positif ou nul est attendu "
-            "(euros pour la valeur, kg pour la masse)")))
+        checks.append((_bad_int(fields[col], 0, MAX_VALUE), lambda j, col=col, label=label: (
+            f"{label} {_quoted(text(col, j))} : un entier positif ou nul d'au plus "
+            f"{MAX_DIGITS} chiffres est attendu (euros pour la valeur, kg pour la masse)")))
     return checks
+
 
 
 # --------------------------------------------------------------------------- year selection
 
 def select_year(raw: RawData, annee: int, *, allow_partial_year: bool = False
                 ) -> tuple[pa.Table, list[int], bool]:
-    """Rows of ``annee``; checks that each data file holds its 4 quarters.
+    """Rows of ``annee``; checks that each flux holds the 4 quarters.
 
-    Returns the rows, the quarters present (for every flux) and whether the year
-    is partial. Raises :class:`MissingDataError` naming missing quarters and files.
+    Returns the rows, the quarters kept and whether the year is partial. A partial
+    year (``allow_partial_year``) keeps only the quarters present for every flux, so
+    that exports and imports cover the same months; the rows of the other quarters
+    are left out (see :func:`left_out_quarters`). Raises :class:`MissingDataError`
+    naming missing quarters and files, or when the flux share no quarter.
     """
     present = raw.quarters()
     if not any(year == annee for pairs in present.values() for year, _ in pairs):
@@ -699,25 +1047,51 @@ def select_year(raw: RawData, annee: int, *, allow_partial_year: bool = False
             f"Présents : {_describe_present(present, raw)}."
             " Choisissez une de ces années avec --annee, ou prenez un fichier DGDDI plus récent."
         )
+    fluxes = sorted(set(present) | set(raw.files))
+    by_flux = {flux: {q for year, q in present.get(flux, []) if year == annee}
+               for flux in fluxes}
     missing: list[str] = []
-    quarters_all: set[int] = set()
-    for flux in sorted(set(present) | set(raw.files)):
-        quarters = {q for year, q in present.get(flux, []) if year == annee}
-        quarters_all |= quarters
-        lacking = sorted({1, 2, 3, 4} - quarters)
+    for flux in fluxes:
+        lacking = sorted({1, 2, 3, 4} - by_flux[flux])
         if lacking:
             names = ", ".join(f"T{q} {annee}" for q in lacking)
-            missing.append(f"{raw.files.get(flux, flux)} ({_FLUX_NAMES[flux]}) : {names}")
+            missing.append(f"{raw.files.get(flux, flux)} ({FLUX_NAMES[flux]}) : {names}")
     if missing and not allow_partial_year:
         raise MissingDataError(
             f"Année {annee} incomplète : trimestre(s) manquant(s) dans " + " ; ".join(missing)
             + ". Une année se compose de ses 4 trimestres. Choisissez une année complète, ou "
             "relancez avec --allow-partial-year (les pages seront marquées « année partielle »)."
         )
-    table = raw.encoded.filter(pc.equal(raw.encoded.column("annee"), annee))
-    both = set.intersection(*[{q for y, q in present.get(f, []) if y == annee}
-                              for f in sorted(set(present) | set(raw.files))])
-    return table, sorted(both if missing else quarters_all), bool(missing)
+    common = sorted(set.intersection(*by_flux.values()))
+    if not common:
+        held = " ; ".join(f"{FLUX_NAMES[f]} : {_quarter_list(by_flux[f], annee)}"
+                          for f in fluxes)
+        raise MissingDataError(
+            f"Année {annee} : aucun trimestre commun aux deux flux ({held}). Un solde ne "
+            "compare que les mêmes trimestres : prenez des fichiers DGDDI de la même publication."
+        )
+    table = raw.encoded.filter(pc.and_(pc.equal(raw.encoded.column("annee"), annee),
+                                       pc.is_in(raw.encoded.column("trimestre"),
+                                                pa.array(common, pa.int16()))))
+    return table, common, bool(missing)
+
+
+def left_out_quarters(raw: RawData, annee: int, quarters: Sequence[int]) -> dict[str, dict]:
+    """Flux -> quarters of ``annee`` present but not kept, with their rows and euros
+    (a partial year keeps only the quarters common to both flux)."""
+    rows = raw.encoded.filter(pc.and_(
+        pc.equal(raw.encoded.column("annee"), annee),
+        pc.invert(pc.is_in(raw.encoded.column("trimestre"), pa.array(quarters, pa.int16())))))
+    out = {}
+    for flux, pairs in quarters_of(rows).items():
+        mine = rows.filter(pc.equal(rows.column("flux"), flux))
+        out[flux] = {"trimestres": [q for _, q in pairs], "lignes": mine.num_rows,
+                     "euros": exact_sum(mine.column("valeur"))}
+    return out
+
+
+def _quarter_list(quarters: set[int], annee: int) -> str:
+    return ", ".join(f"T{q} {annee}" for q in sorted(quarters)) or "aucun trimestre"
 
 
 def _describe_present(present: dict[str, list[tuple[int, int]]], raw: RawData) -> str:
@@ -726,5 +1100,5 @@ def _describe_present(present: dict[str, list[tuple[int, int]]], raw: RawData) -
     parts = []
     for flux, pairs in sorted(present.items()):
         text = ", ".join(f"T{q} {y}" for y, q in pairs)
-        parts.append(f"{raw.files.get(flux, flux)} ({_FLUX_NAMES[flux]}) : {text}")
+        parts.append(f"{raw.files.get(flux, flux)} ({FLUX_NAMES[flux]}) : {text}")
     return " ; ".join(parts)

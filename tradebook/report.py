@@ -44,11 +44,12 @@ LEVEL_WORDS = {"departement": "de département", "region": "de région", "france
 # --------------------------------------------------------------------------- loading
 
 
-def resolve_data_path(donnees: str | Path | None) -> Path:
-    """The data path given to the notebook: relative paths are tried from the current
-    folder, then from the repository root (JupyterLab starts kernels in ``notebooks/``)."""
+def resolve_data_path(donnees: str | Path | None) -> Path | tuple[Path, ...]:
+    """The data given to the notebook: empty means the sample's two publications;
+    relative paths are tried from the current folder, then from the repository root
+    (JupyterLab starts kernels in ``notebooks/``)."""
     if donnees in (None, ""):
-        return paths.SAMPLE_ZIP
+        return tuple(p for p in paths.SAMPLE_SOURCES if p.is_file())
     path = Path(donnees).expanduser()
     if path.is_absolute() or path.exists():
         return path
@@ -57,15 +58,16 @@ def resolve_data_path(donnees: str | Path | None) -> Path:
 
 
 @lru_cache(maxsize=8)
-def _prepared(donnees: str, annee: int, skip_invalid: bool, allow_partial_year: bool):
+def _prepared(donnees: tuple[str, ...], annee: int, skip_invalid: bool,
+              allow_partial_year: bool):
     """Prepared data, opened once per kernel."""
     from tradebook.prepare import ensure_prepared
 
-    return ensure_prepared(Path(donnees), annee, skip_invalid=skip_invalid,
+    return ensure_prepared([Path(d) for d in donnees], annee, skip_invalid=skip_invalid,
                            allow_partial_year=allow_partial_year)
 
 
-DataKey = tuple[str, int, bool, bool]
+DataKey = tuple[tuple[str, ...], int, bool, bool]
 
 
 @lru_cache(maxsize=64)
@@ -100,7 +102,9 @@ def load(departement: str | int | None = None, annee: int | str = 2024,
                                       region if region not in ("", None) else None,
                                       bool(france))
     style.enable_theme()
-    data = (str(resolve_data_path(donnees)), int(annee), bool(skip_invalid),
+    sources = resolve_data_path(donnees)
+    sources = sources if isinstance(sources, tuple) else (sources,)
+    data = (tuple(str(p) for p in sources), int(annee), bool(skip_invalid),
             bool(allow_partial_year))
     return Page(data=data, zone=zone, fiche=_zone_fiche(data, zone))
 
