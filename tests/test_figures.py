@@ -278,6 +278,7 @@ class OnePartner:
     """Prepared data where the Lozère exports one product to one country, nothing else."""
 
     annee, donnees_fictives, annee_partielle, trimestres = 2024, False, False, [1, 2, 3, 4]
+    flux_absents, anomalies = (), []
 
     def rows(self, zone):
         return pd.DataFrame({"flux": ["E"], "a129": ["C10E"], "cpf4": ["1051"], "pays": ["BE"],
@@ -358,3 +359,49 @@ def test_a_malformed_caveat_row_names_its_line(tmp_path):
     path.write_text("zones,texte\ndepartement:75,Texte\n75,Sans type\n", encoding="utf-8")
     with pytest.raises(TextError, match="avertissements.csv, ligne 3"):
         texts_module.read_caveats(path)
+
+
+# --------------------------------------------------------------------------- what every page says about its data
+
+
+def page_from(folder: Path, tmp_path, **options) -> report.Page:
+    """The Orne's page on prepared fixture data."""
+    from tradebook.prepare import prepare
+
+    prepared = prepare(folder, 2024, tmp_path / "prepare", **options)
+    return report.load("61", 2024, str(prepared.path))
+
+
+def test_a_partial_year_page_names_its_quarters(tmp_path):
+    from dgddi_fixtures import rows as fixture_rows, write_source
+
+    quarters = [(2024, 1), (2024, 2), (2024, 3)]
+    folder = write_source(tmp_path / "brut", exports=fixture_rows("E", quarters),
+                          imports=fixture_rows("I", [*quarters, (2024, 4)]))
+    page = page_from(folder, tmp_path, allow_partial_year=True)
+    assert page.fiche.trimestres == (1, 2, 3)  # the same quarters for both flux
+    intro = page.introduction_html()
+    assert "Année partielle" in intro and "les trimestres T1, T2 et T3" in intro
+
+
+def test_a_page_says_a_flux_is_missing(tmp_path):
+    from dgddi_fixtures import EXPORTS, rows as fixture_rows, write_lines
+
+    folder = tmp_path / "brut"
+    write_lines(folder / EXPORTS, fixture_rows("E"))
+    page = page_from(folder, tmp_path, missing_flux="importations")
+    intro = page.introduction_html()
+    assert "tradebook-flux-absent" in intro
+    assert "Les importations ne figurent pas dans les données fournies" in intro
+
+
+def test_the_method_section_lists_the_anomalies_of_the_page(tmp_path):
+    from dgddi_fixtures import row, rows as fixture_rows, write_source
+
+    exports = fixture_rows("E") + [row("E", 2, 2024, "61", "05", "C29A", "9999", "BE", 5_000, 1),
+                                   row("E", 2, 2024, "14", "05", "C29A", "2910", "ZZ", 7, 1)]
+    folder = write_source(tmp_path / "brut", exports=exports)
+    page = page_from(folder, tmp_path)
+    text = page.section_html("methode")
+    assert "tradebook-anomalies" in text and "9999" in text and "5,0" in text
+    assert "ZZ" not in text  # that unknown country is Calvados's, not the Orne's

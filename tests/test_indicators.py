@@ -258,6 +258,8 @@ class FakePrepared:
     donnees_fictives = True
     annee_partielle = False
     trimestres = [1, 2, 3, 4]
+    flux_absents = ()
+    anomalies = []
 
     def __init__(self, flux: pd.DataFrame):
         self.flux = flux  # columns flux, departement, region, a129, cpf4, pays, valeur, masse

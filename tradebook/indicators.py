@@ -36,6 +36,8 @@ class PreparedLike(Protocol):
     donnees_fictives: bool
     annee_partielle: bool
     trimestres: list[int]
+    flux_absents: tuple[str, ...]
+    anomalies: list  # tradebook.prepare.Anomaly
 
     def rows(self, zone: Zone) -> pd.DataFrame: ...  # noqa: D102
 
@@ -279,6 +281,26 @@ class Fiche:
     trimestres: tuple[int, ...] = (1, 2, 3, 4)
     exposition: Any = None  # tradebook.exposure.Exposure
     departements: pd.DataFrame | None = None  # a region's or France's areas (areas_overview)
+    flux_absents: tuple[str, ...] = ()  # flux the user declared missing ("E", "I")
+    anomalies: tuple = ()  # the data's anomalies that concern this zone's rows
+
+
+ANOMALY_COLUMNS = {"a129_inconnu": "a129", "cpf4_inconnu": "cpf4", "pays_inconnu": "pays"}
+
+
+def zone_anomalies(anomalies: list, rows: pd.DataFrame) -> list:
+    """The anomalies of the data (unknown codes, CPF4 under a foreign A129) that concern
+    ``rows``: a code the zone's figures may show bare."""
+    kept = []
+    for anomaly in anomalies:
+        column = ANOMALY_COLUMNS.get(anomaly.kind)
+        if column is not None:
+            hit = (rows[column] == anomaly.code).any()
+        else:
+            hit = ((rows["cpf4"] == anomaly.code) & (rows["a129"] == anomaly.a129)).any()
+        if hit:
+            kept.append(anomaly)
+    return kept
 
 
 def describe_zone(zone: Zone) -> str:
@@ -335,6 +357,8 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
         labels={niveau: product_labels, "pays": countries, "pays_dgddi": dgddi_countries},
         trimestres=tuple(prepared.trimestres),
         exposition=exposure,
+        flux_absents=tuple(prepared.flux_absents),
+        anomalies=tuple(zone_anomalies(prepared.anomalies, rows)),
         departements=None if zone.type == "departement" else areas_overview(
             [d.code_dgddi for d in (nomenclatures.departements() if zone.type == "france"
                                     else nomenclatures.departements_of(zone.code))],

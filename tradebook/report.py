@@ -289,6 +289,11 @@ class Page:
             parts.append(admonition_html(
                 "warning", "tradebook-fictif", figures.page_texts("page.fictif_titre")[0],
                 figures.page_texts("page.fictif", self.links(), markdown_escape)))
+        for flux in self.fiche.flux_absents:
+            name = {"E": "exportations", "I": "importations"}[flux]
+            parts.append(admonition_html(
+                "warning", "tradebook-flux-absent", figures.page_texts("page.flux_absent_titre")[0],
+                figures.page_texts("page.flux_absent", {"flux": name}, markdown_escape)))
         if self.fiche.annee_partielle:
             quarters = self.fiche.trimestres
             values = {"annee": self.fiche.annee, "trimestres": len(quarters),
@@ -297,6 +302,18 @@ class Page:
                 "note", "tradebook-partielle", figures.page_texts("page.partielle_titre")[0],
                 figures.page_texts("page.partielle", values, markdown_escape)))
         return "\n".join(parts)
+
+    def anomalies_html(self) -> str:
+        """The data's anomalies that concern this page: what the code is, rows, euros."""
+        from tradebook.formatting import format_eur, format_number
+
+        anomalies = self.fiche.anomalies
+        intro = figures.page_texts("page.anomalies", {"n": len(anomalies)})
+        items = "".join(
+            f"<li>{esc(a.describe())} : {esc(format_number(a.rows, 0))} ligne(s), "
+            f"{esc(format_eur(a.euros))}</li>" for a in anomalies)
+        return (f'<div class="tradebook-anomalies"><p>{esc(" ".join(intro))}</p>'
+                f"<ul>{items}</ul></div>")
 
     def method_values(self) -> dict[str, Any]:
         """Variables of the method section's text."""
@@ -320,6 +337,8 @@ class Page:
         if section == "methode":
             text = figures.page_texts("page.methode", self.method_values(), markdown_escape)
             blocks.append(Block(html="<p>" + " ".join(inline_html(s) for s in text) + "</p>"))
+            if self.fiche.anomalies:
+                blocks.append(Block(html=self.anomalies_html()))
         if not blocks and section not in figures.sections(self.level):
             note = figures.page_texts("page.hors_niveau",
                                       {"de_niveau": LEVEL_WORDS[self.level]})[0]
