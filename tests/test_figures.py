@@ -64,7 +64,8 @@ def test_every_figure_has_its_texts_and_a_known_section():
 
 def test_sections_follow_the_texts_file_order():
     assert figures.sections("departement") == ["balance", "produits", "exportations",
-                                               "importations", "exposition", "methode"]
+                                               "importations", "evolution", "exposition",
+                                               "methode"]
 
 
 # --------------------------------------------------------------------------- a throwaway figure
@@ -279,6 +280,7 @@ class OnePartner:
 
     annee, donnees_fictives, annee_partielle, trimestres = 2024, False, False, [1, 2, 3, 4]
     flux_absents, anomalies = (), []
+    previous, previous_reason = None, "Pas d'année précédente dans ce test."
 
     def rows(self, zone):
         return pd.DataFrame({"flux": ["E"], "a129": ["C10E"], "cpf4": ["1051"], "pays": ["BE"],

@@ -260,6 +260,8 @@ class FakePrepared:
     trimestres = [1, 2, 3, 4]
     flux_absents = ()
     anomalies = []
+    previous = None
+    previous_reason = "Pas d'année précédente dans ce test."
 
     def __init__(self, flux: pd.DataFrame):
         self.flux = flux  # columns flux, departement, region, a129, cpf4, pays, valeur, masse

@@ -320,9 +320,12 @@ def bar_value_text(value: float, unit: str) -> str:
 
 
 def partners_rows(partners: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Long table for the butterfly chart (two rows per country) and its unit."""
+    """Long table for the butterfly chart (two rows per country) and its unit; with
+    the previous year's values (columns ``exportations_precedent``,
+    ``importations_precedent``) when the frame has them."""
     unit = partners_unit(partners)
     labels = _unique_labels(partners["libelle"], partners["pays"], PARTNER_LABEL_CHARS)
+    history = "exportations_precedent" in partners.columns
     rows = []
     for rec, label in zip(partners.itertuples(index=False), labels):
         sign = _sign_class(rec.solde, unit)
@@ -333,10 +336,21 @@ def partners_rows(partners: pd.DataFrame) -> tuple[pd.DataFrame, str]:
             "solde_txt": format_signed_eur(rec.solde, unit),
             "couleur_solde": BALANCE_COLORS[sign],
         }
-        for flux, value in (("Importations", -rec.importations),
-                            ("Exportations", rec.exportations)):
-            rows.append({**common, "flux": flux, "valeur": round(value / UNITS[unit][0], 4),
-                         "valeur_txt": bar_value_text(value, unit)})
+        if history:
+            common.update(importations_precedent_txt=format_eur(rec.importations_precedent, unit),
+                          exportations_precedent_txt=format_eur(rec.exportations_precedent, unit))
+        for flux, value, before in (
+                ("Importations", -rec.importations,
+                 -rec.importations_precedent if history else None),
+                ("Exportations", rec.exportations, rec.exportations_precedent if history else None)):
+            row = {**common, "flux": flux, "valeur": round(value / UNITS[unit][0], 4),
+                   "valeur_txt": bar_value_text(value, unit)}
+            row["position_txt"] = row["valeur"]  # the value label goes past bar and tick
+            if history:
+                row["precedent"] = round(before / UNITS[unit][0], 4)
+                furthest = max(abs(row["valeur"]), abs(row["precedent"]))
+                row["position_txt"] = -furthest if flux == "Importations" else furthest
+            rows.append(row)
     return pd.DataFrame(rows), unit
 
 
@@ -347,8 +361,11 @@ def partners_chart(partners: pd.DataFrame, ctx: ChartContext,
     if partners.empty:
         return _empty(ctx, words)
     data, _ = partners_rows(partners)
+    history = "precedent" in data.columns
     order = list(dict.fromkeys(data["etiquette"]))
-    extent = max(float(data["valeur"].abs().max()), 1e-9) * PARTNER_LABEL_ROOM
+    largest = data[["valeur", "precedent"]].abs().max().max() if history else \
+        data["valeur"].abs().max()
+    extent = max(float(largest), 1e-9) * PARTNER_LABEL_ROOM
     height = PARTNER_ROW * len(order)
     y = _field("etiquette", sort=order, title=None,
                axis={"domain": False, "labelFontSize": style.LABEL_SIZE, "labelLimit": 150,
@@ -357,10 +374,14 @@ def partners_chart(partners: pd.DataFrame, ctx: ChartContext,
     x = _field("valeur", "quantitative", scale=x_scale, axis=None)
     header_x = _field("x", "quantitative", scale=x_scale, axis=None)
     balance_x = {"value": PARTNER_PLOT_WIDTH + BALANCE_OFFSET}
+    previous = words.labels.get("precedent", "")
     tooltip = _tooltips([("libelle", words.labels.get("entite", "Pays")),
                          ("importations_txt", "Importations"),
                          ("exportations_txt", "Exportations"),
-                         ("solde_txt", "Solde (exportations − importations)")])
+                         ("solde_txt", "Solde (exportations − importations)"),
+                         *([("importations_precedent_txt", f"Importations {previous}"),
+                            ("exportations_precedent_txt", f"Exportations {previous}")]
+                           if history else [])])
     rows = _data(data)
     bars = _unit(rows, _mark("bar", height={"band": 0.68}), {
         "color": _field("flux", legend=None, scale={
@@ -370,7 +391,9 @@ def partners_chart(partners: pd.DataFrame, ctx: ChartContext,
     values = _unit(rows, _mark(
         "text", align=_expr(f"{is_import} ? 'right' : 'left'"), baseline="middle",
         color=style.TEXT, dx=_expr(f"{is_import} ? -3 : 3"), fontSize=style.SMALL_SIZE,
-    ), {"text": _field("valeur_txt"), "tooltip": tooltip, "x": x, "y": y}, name="valeurs")
+    ), {"text": _field("valeur_txt"), "tooltip": tooltip,
+        "x": _field("position_txt", "quantitative", scale=x_scale, axis=None), "y": y},
+        name="valeurs")
     zero = _unit(_data(pd.DataFrame({"x": [0]})),
                  _mark("rule", color=style.MUTED, strokeWidth=1), {"x": header_x})
     balance = _unit(rows, _mark("text", align="left", baseline="middle", fontSize=style.LABEL_SIZE,
@@ -390,9 +413,14 @@ def partners_chart(partners: pd.DataFrame, ctx: ChartContext,
     balance_header = _unit(_data(pd.DataFrame({"texte": [words.label("solde")]})),
                            _mark("text", align="left", **header_mark),
                            {"text": _field("texte"), "x": balance_x, "y": {"value": 0}})
-    body = _layered([bars, zero, values, balance, flux_headers, balance_header],
-                    PARTNER_PLOT_WIDTH, height)
-    return _framed(body, ctx, words)
+    layers = [bars, zero, values, balance, flux_headers, balance_header]
+    if history:  # last year's level: a dark tick across each bar
+        layers.insert(1, _unit(rows, _mark("tick", color=style.TEXT, opacity=1, thickness=2,
+                                           bandSize=PARTNER_ROW * 0.8),
+                               {"tooltip": tooltip, "x": _field("precedent", "quantitative",
+                                                                scale=x_scale, axis=None),
+                                "y": y}, name="annee_precedente"))
+    return _framed(_layered(layers, PARTNER_PLOT_WIDTH, height), ctx, words)
 
 
 # --------------------------------------------------------------------------- treemaps

@@ -26,7 +26,7 @@ are broken by code, ascending.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import pandas as pd
@@ -56,6 +56,7 @@ class FluxExposure:
     hhi_produits: float | None
     rang_part_etats_unis: int | None = None
     nb_departements: int | None = None
+    part_etats_unis_precedente: float | None = None  # the US share the year before
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,7 @@ def us_share_ranking(totals: pd.DataFrame, us: pd.DataFrame, flux: str) -> list[
 def ranked(exposure: FluxExposure, ranking: list[str], dgddi: str) -> FluxExposure:
     """``exposure`` with its rank in ``ranking`` (``None`` when the area is not ranked)."""
     rank_of = ranking.index(dgddi) + 1 if dgddi in ranking else None
-    return FluxExposure(**{**exposure.__dict__, "rang_part_etats_unis": rank_of,
-                           "nb_departements": len(ranking)})
+    return replace(exposure, rang_part_etats_unis=rank_of, nb_departements=len(ranking))
 
 
 # --------------------------------------------------------------------------- lists
@@ -227,11 +227,13 @@ def concentration_level(value: float | None, rules: Rules) -> str:
 
 def compute_exposure(rows: pd.DataFrame, france_rows: pd.DataFrame, dgddi: str | None,
                      totals: pd.DataFrame, country_totals: pd.DataFrame,
-                     labels: dict[str, dict[str, str]], rules: Rules) -> Exposure:
+                     labels: dict[str, dict[str, str]], rules: Rules,
+                     previous_rows: pd.DataFrame | None = None) -> Exposure:
     """The exposure block of a zone. ``dgddi``: the DGDDI area code of a département
     (ranked among all areas), ``None`` for a region or France (not ranked).
     ``totals``: the prepared totals table; ``country_totals``: value by département,
-    flux and country; ``labels``: ``a129`` and ``cpf4`` labels."""
+    flux and country; ``labels``: ``a129`` and ``cpf4`` labels; ``previous_rows``: the
+    zone's rows the year before (for the US share then), when prepared."""
     areas = totals[totals["niveau"] == "departement"]
     us = country_totals[(country_totals["niveau"] == "departement")
                         & (country_totals["pays"] == US)]
@@ -240,6 +242,9 @@ def compute_exposure(rows: pd.DataFrame, france_rows: pd.DataFrame, dgddi: str |
         block = flux_exposure(rows, flux)
         if dgddi is not None:
             block = ranked(block, us_share_ranking(areas, us, flux), dgddi)
+        if previous_rows is not None:
+            block = replace(block, part_etats_unis_precedente=flux_exposure(
+                previous_rows, flux).part_etats_unis)
         blocks[flux] = block
     return Exposure(
         exportations=blocks["exportations"], importations=blocks["importations"],

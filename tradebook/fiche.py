@@ -88,7 +88,8 @@ def exposure_flux_dict(block) -> dict[str, Any]:
             "part_hors_ue": as_share(block.part_hors_ue),
             "hhi_pays": as_share(block.hhi_pays), "hhi_produits": as_share(block.hhi_produits),
             "rang_part_etats_unis": block.rang_part_etats_unis,
-            "nb_departements": block.nb_departements}
+            "nb_departements": block.nb_departements,
+            "part_etats_unis_precedente": as_share(block.part_etats_unis_precedente)}
 
 
 EXPOSURE_LISTS = {
@@ -121,6 +122,31 @@ def exposure_dict(fiche: Fiche) -> dict[str, Any] | None:
     return out
 
 
+def change_dict(change) -> dict[str, Any]:
+    """One flux of the ``evolution`` block."""
+    return {"total_eur": int(change.total), "total_eur_precedent": int(change.previous),
+            "variation_eur": int(change.variation_eur), "variation": as_share(change.variation)}
+
+
+def evolution_dict(fiche: Fiche) -> dict[str, Any] | None:
+    """The ``evolution`` block (see :mod:`tradebook.evolution`), ``null`` without a
+    comparable previous year."""
+    evolution = fiche.evolution
+    if evolution is None:
+        return None
+    return {
+        "annee_precedente": int(evolution.annee_precedente),
+        **{flux: change_dict(getattr(evolution, flux)) for flux in FLUX_CODES},
+        "partenaires": [{"pays": str(r.pays),
+                         "exportations_eur_precedent": int(r.exportations_precedent),
+                         "importations_eur_precedent": int(r.importations_precedent)}
+                        for r in evolution.partenaires.itertuples(index=False)],
+        "produits": {flux: [{"code": str(r.code), "valeur_eur_precedent": int(r.valeur_precedent)}
+                            for r in evolution.produits[flux].itertuples(index=False)]
+                     for flux in FLUX_CODES},
+    }
+
+
 def fiche_to_dict(fiche: Fiche) -> dict[str, Any]:
     """The machine-readable fiche: plain ``dict``/``list``/``int``/``float``/``str``/``bool``."""
     return {
@@ -136,6 +162,7 @@ def fiche_to_dict(fiche: Fiche) -> dict[str, Any]:
         "produits": {flux: products_list(fiche.produits[flux]) for flux in FLUX_CODES},
         "flux": {flux: {"liens": links_list(fiche.flux[flux], flux)} for flux in FLUX_CODES},
         "exposition": exposure_dict(fiche),
+        "evolution": evolution_dict(fiche),
     }
 
 

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import pandas as pd
 
-from tradebook import charts, exposure_charts, tables, texts as texts_module
+from tradebook import charts, evolution_charts, exposure_charts, tables, texts as texts_module
 from tradebook.charts import ChartContext, ChartWords
 from tradebook.exposure import FLUX as EXPOSURE_FLUX, concentration_level
 from tradebook.formatting import (
@@ -61,6 +61,9 @@ PAGE_TEXTS: dict[str, frozenset[str]] = {
     "page.region_seule": frozenset({"region"}),
     "page.hors_niveau": frozenset({"de_niveau"}),
     "exposition.lectures.*": frozenset(),
+    "evolution.variations.*": frozenset({"variation", "variation_eur", "annee_precedente"}),
+    "evolution.variations_courtes.*": frozenset({"variation", "variation_eur",
+                                                 "annee_precedente"}),
     "page.methode": frozenset({"annee", "regle_produits", "regle_pays", "regle_rouges",
                                "regle_partenaires", "methodologie", "guide", "index"}),
     "sections.*": frozenset(),
@@ -87,6 +90,7 @@ class Figure:
     comparisons: tuple[str, ...] = ()  # levels whose same figure is shown beside it
     chart_levels: frozenset[str] | None = None  # levels where the chart is drawn (all)
     open_table: bool = False  # the table shown open and sortable, with its CSV, not folded
+    hide_when_empty: bool = False  # nothing at all on the page (not even « rien à montrer »)
 
     def draws_chart(self, level: str) -> bool:
         """Whether the page of a zone of ``level`` draws this figure's chart."""
@@ -140,6 +144,8 @@ def partner_values(partners: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
         "premier_solde": "" if first is None else format_signed_eur(first["solde"]),
         "regle": fiche.rules.partenaires,
         "unite": unit,
+        "avec_evolution": "annee_precedente" in partners.attrs,
+        "annee_precedente": partners.attrs.get("annee_precedente", ""),
     }
 
 
@@ -202,14 +208,31 @@ def flow_values(data: FlowData, fiche: Fiche) -> dict[str, Any]:
 # --------------------------------------------------------------------------- raw tables
 
 
+def partners_data(fiche: Fiche) -> pd.DataFrame:
+    """The partners, with their exports and imports the year before when compared
+    (``attrs["annee_precedente"]`` names that year)."""
+    partners = fiche.partenaires.reset_index(drop=True)
+    if fiche.evolution is None:
+        return partners
+    history = fiche.evolution.partenaires.reset_index(drop=True)
+    frame = partners.assign(exportations_precedent=history["exportations_precedent"],
+                            importations_precedent=history["importations_precedent"])
+    frame.attrs["annee_precedente"] = fiche.evolution.annee_precedente
+    return frame
+
+
 def partners_csv(partners: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
-    """Raw partners table: codes, labels, integer euros."""
-    return pd.DataFrame({
+    """Raw partners table: codes, labels, integer euros (last year's too, when compared)."""
+    frame = pd.DataFrame({
         "pays": partners["pays"], "libelle": partners["libelle"],
         "libelle_dgddi": partners["libelle_dgddi"],
         "importations_eur": partners["importations"], "exportations_eur": partners["exportations"],
         "solde_eur": partners["solde"],
-    }).reset_index(drop=True)
+    })
+    if "exportations_precedent" in partners.columns:
+        frame["importations_eur_precedent"] = partners["importations_precedent"]
+        frame["exportations_eur_precedent"] = partners["exportations_precedent"]
+    return frame.reset_index(drop=True)
 
 
 def products_csv(products: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
@@ -255,12 +278,38 @@ def total_values(fiche: Fiche, flux: str) -> dict[str, Any]:
         "sans_part": france is None,
         "zone_seule": zone.type == "departement" and zone.single_area,
         "solde": format_signed_eur(totaux.solde),
+        "evolution": change_clause(fiche, flux),
     }
 
 
 TOTAL_NAMES = frozenset({"flux", "flux_titre", "annee", "de_zone", "valeur", "part_region",
                          "part_france", "de_region", "region", "avec_region", "france_seule",
-                         "sans_part", "zone_seule", "solde"})
+                         "sans_part", "zone_seule", "solde", "evolution"})
+
+
+def change_kind(change) -> str:
+    """``hausse``, ``baisse``, ``stable`` (under 0,05 %) or ``nouveau`` (from nothing)."""
+    if change.previous == 0:
+        return "nouveau" if change.total else "stable"
+    if abs(change.variation) < 0.0005:
+        return "stable"
+    return "hausse" if change.variation > 0 else "baisse"
+
+
+def change_values(change, previous_year: int) -> dict[str, Any]:
+    """Variables of the texts describing one change (``evolution.variations.*``)."""
+    return {"variation": format_percent(abs(change.variation)) if change.variation is not None
+            else "", "variation_eur": format_signed_eur(change.variation_eur),
+            "annee_precedente": previous_year}
+
+
+def change_clause(fiche: Fiche, flux: str) -> str:
+    """« , en hausse de 4,2 % sur un an (+58,1 M€) », or nothing without a previous year."""
+    if fiche.evolution is None:
+        return ""
+    change = getattr(fiche.evolution, flux)
+    return texts().text(f"evolution.variations.{change_kind(change)}",
+                        change_values(change, fiche.evolution.annee_precedente))
 
 
 # --------------------------------------------------------------------------- exposure
@@ -372,6 +421,83 @@ EXPOSURE_NAMES = frozenset(
         "hhi_produits", "lecture_pays", "lecture_produits")})
 
 
+# --------------------------------------------------------------------------- evolution
+
+
+def changes_data(fiche: Fiche, flux: str) -> pd.DataFrame | None:
+    """Every product's change against the previous year (None without a comparison)."""
+    return None if fiche.evolution is None else fiche.evolution.variations[flux]
+
+
+def changes_values(changes: pd.DataFrame | None, fiche: Fiche) -> dict[str, Any]:
+    """Variables of a changes chart's texts: the largest rise and fall shown."""
+    moved = pd.DataFrame() if changes is None else changes[changes["variation_eur"] != 0]
+    shown = moved.head(fiche.rules.produits_exposition)
+    rises = shown[shown["variation_eur"] > 0] if not shown.empty else shown
+    falls = shown[shown["variation_eur"] < 0] if not shown.empty else shown
+
+    def described(rows: pd.DataFrame) -> tuple[str, str]:
+        if rows.empty:
+            return "", ""
+        first = rows.iloc[0]
+        return first["libelle"], (f"{format_signed_eur(first['variation_eur'])}, "
+                                  f"{tables.change_text(first['valeur'], first['valeur_precedente'])}")
+
+    rise, rise_text = described(rises)
+    fall, fall_text = described(falls)
+    return {"n_montres": len(shown), "annee_precedente": fiche.evolution.annee_precedente
+            if fiche.evolution else "", "hausse": rise, "hausse_txt": rise_text,
+            "avec_hausse": bool(rise), "baisse": fall, "baisse_txt": fall_text,
+            "avec_baisse": bool(fall)}
+
+
+def changes_csv(changes: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
+    """Raw changes by product: both years' values and the change."""
+    return changes.rename(columns={"valeur": "valeur_eur",
+                                   "valeur_precedente": "valeur_eur_precedente"}
+                          ).reset_index(drop=True)
+
+
+def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
+    """Every product's change, in French."""
+    return tables.changes_table(changes)
+
+
+def _changes_figure(flux: str) -> Figure:
+    return Figure(
+        key=f"evolution_{flux}", section="evolution",
+        data=lambda fiche: changes_data(fiche, flux),
+        chart=evolution_charts.changes_chart, table=changes_table, csv=changes_csv,
+        variables=changes_values,
+        names=frozenset({"n_montres", "annee_precedente", "hausse", "hausse_txt",
+                         "avec_hausse", "baisse", "baisse_txt", "avec_baisse"}),
+        empty=lambda data: data is None or data.empty, hide_when_empty=True,
+    )
+
+
+def evolution_values(fiche: Fiche) -> dict[str, Any]:
+    """Variables of the evolution summary (or of the sentence saying why there is none)."""
+    evolution, exposure = fiche.evolution, fiche.exposition
+    values: dict[str, Any] = {"avec": evolution is not None, "sans": evolution is None,
+                              "raison": fiche.evolution_reason or "", "annee": fiche.annee,
+                              "de_zone": fiche.zone.de_nom,
+                              "annee_precedente": evolution.annee_precedente if evolution else ""}
+    for flux, short in zip(EXPOSURE_FLUX, ("e", "i")):
+        change = getattr(evolution, flux) if evolution else None
+        values[f"evolution_{short}"] = "" if change is None else texts().text(
+            f"evolution.variations_courtes.{change_kind(change)}",
+            change_values(change, evolution.annee_precedente))
+        block = getattr(exposure, flux)
+        values[f"part_us_{short}"] = format_percent(block.part_etats_unis)
+        values[f"part_us_precedente_{short}"] = format_percent(block.part_etats_unis_precedente)
+    return values
+
+
+EVOLUTION_NAMES = frozenset({"avec", "sans", "raison", "annee", "de_zone", "annee_precedente",
+                             *(f"{n}_{s}" for s in "ei" for n in (
+                                 "evolution", "part_us", "part_us_precedente"))})
+
+
 # --------------------------------------------------------------------------- départements
 
 
@@ -448,13 +574,13 @@ def _total_statement(flux: str) -> Statement:
 REGISTRY: list[Entry] = [
     Figure(
         key="partenaires", section="balance",
-        data=lambda fiche: fiche.partenaires,
+        data=partners_data,
         chart=charts.partners_chart, table=tables.partners_table, csv=partners_csv,
         variables=partner_values,
         names=frozenset({"n_pays", "n_clients", "n_fournisseurs", "tous_les_pays",
                          "exportations", "importations", "solde", "premier",
                          "premier_exportations", "premier_importations", "premier_solde",
-                         "regle", "unite"}),
+                         "regle", "unite", "avec_evolution", "annee_precedente"}),
         empty=lambda data: data.empty,
     ),
     _products_figure("exportations"),
@@ -463,6 +589,10 @@ REGISTRY: list[Entry] = [
     _flows_figure("exportations"),
     _total_statement("importations"),
     _flows_figure("importations"),
+    Statement(key="evolution_resume", section="evolution", texts=("evolution.resume",),
+              variables=evolution_values, names=EVOLUTION_NAMES),
+    _changes_figure("exportations"),
+    _changes_figure("importations"),
     Figure(
         key="departements", section="departements",
         data=lambda fiche: fiche.departements,
@@ -658,8 +788,11 @@ def statement_sentences(statement: Statement, fiche: Fiche,
 
 
 def render_all(fiche: Fiche) -> dict[str, Rendered]:
-    """Every figure applying to the fiche's zone, rendered, keyed by figure key."""
-    return {f.key: render(f, fiche) for f in figures(fiche.zone.type)}
+    """Every figure the fiche's page shows, rendered, keyed by figure key (a figure
+    hidden when empty is left out when it is)."""
+    rendered = {f.key: render(f, fiche) for f in figures(fiche.zone.type)}
+    return {key: r for key, r in rendered.items()
+            if not (r.figure.hide_when_empty and r.values["vide"])}
 
 
 def page_texts(key: str, values: Mapping[str, Any] | None = None,

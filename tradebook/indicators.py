@@ -38,6 +38,8 @@ class PreparedLike(Protocol):
     trimestres: list[int]
     flux_absents: tuple[str, ...]
     anomalies: list  # tradebook.prepare.Anomaly
+    previous: "PreparedLike | None"  # the year before, prepared the same way
+    previous_reason: str | None
 
     def rows(self, zone: Zone) -> pd.DataFrame: ...  # noqa: D102
 
@@ -283,6 +285,8 @@ class Fiche:
     departements: pd.DataFrame | None = None  # a region's or France's areas (areas_overview)
     flux_absents: tuple[str, ...] = ()  # flux the user declared missing ("E", "I")
     anomalies: tuple = ()  # the data's anomalies that concern this zone's rows
+    evolution: Any = None  # tradebook.evolution.Evolution, or None
+    evolution_reason: str | None = None  # why there is no evolution (one French sentence)
 
 
 ANOMALY_COLUMNS = {"a129_inconnu": "a129", "cpf4_inconnu": "cpf4", "pays_inconnu": "pays"}
@@ -315,10 +319,14 @@ def describe_zone(zone: Zone) -> str:
 def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
                   rules: Rules | None = None) -> Fiche:
     """Compute the whole portrait of ``zone`` from prepared data, with the page rules
-    (top-N counts: :func:`tradebook.texts.rules` by default).
+    (top-N counts: :func:`tradebook.texts.rules` by default): the ANCT portrait, the
+    exposure block, the evolution against the previous year when it was prepared,
+    and for a region or France the table of its areas.
 
     Raises :class:`MissingDataError` when the zone has no trade at all in the year.
     """
+    from tradebook.evolution import compute_evolution
+    from tradebook.exposure import areas_overview, compute_exposure
     from tradebook.texts import rules as default_rules
 
     niveau = check_level(niveau)
@@ -330,16 +338,19 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
             f"{prepared.annee} dans les données fournies. Vérifiez l'année (--annee) "
             "et le fichier de données (--donnees)."
         )
-    from tradebook.exposure import areas_overview, compute_exposure
-
     product_labels = prepared.labels(niveau)
     dgddi_countries = prepared.labels("pays")
     countries = nomenclatures.country_names(dgddi_countries)
     totals = prepared.totals()
+    partner_table = partners(rows, countries, rules.partenaires, dgddi_countries)
+    product_tables = {flux: products(rows, flux, product_labels, niveau) for flux in FLUX_CODES}
+    previous = prepared.previous
+    previous_rows = previous.rows(zone) if previous is not None else None
     exposure = compute_exposure(
         rows, prepared.rows(nomenclatures.france_zone()),
         zone.dgddi if zone.type == "departement" else None, totals, prepared.country_totals(),
-        {"a129": prepared.labels("a129"), "cpf4": prepared.labels("cpf4")}, rules)
+        {"a129": prepared.labels("a129"), "cpf4": prepared.labels("cpf4")}, rules,
+        previous_rows)
     return Fiche(
         zone=zone,
         annee=int(prepared.annee),
@@ -347,8 +358,8 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
         donnees_fictives=bool(prepared.donnees_fictives),
         annee_partielle=bool(prepared.annee_partielle),
         totaux=zone_totals(totals, zone),
-        partenaires=partners(rows, countries, rules.partenaires, dgddi_countries),
-        produits={flux: products(rows, flux, product_labels, niveau) for flux in FLUX_CODES},
+        partenaires=partner_table,
+        produits=product_tables,
         flux={flux: flows(rows, flux, product_labels, countries, niveau, rules.produits_sankey,
                           rules.pays_sankey, rules.liens_rouges)
               for flux in FLUX_CODES},
@@ -363,4 +374,9 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
             [d.code_dgddi for d in (nomenclatures.departements() if zone.type == "france"
                                     else nomenclatures.departements_of(zone.code))],
             totals, prepared.country_totals()),
+        evolution=None if previous_rows is None else compute_evolution(
+            rows, previous_rows, previous.annee, partner_table, product_tables,
+            product_labels, niveau),
+        evolution_reason=prepared.previous_reason,
     )
+

@@ -332,7 +332,7 @@ class Page:
                 sentences = figures.statement_sentences(entry, self.fiche, markdown_escape)
                 body = " ".join(inline_html(s) for s in sentences)
                 blocks.append(Block(html=f'<p class="tradebook-total">{body}</p>'))
-            else:
+            elif entry.key in self.rendered:  # a figure hidden when empty is not there
                 blocks += self.figure_blocks(entry)
         if section == "methode":
             text = figures.page_texts("page.methode", self.method_values(), markdown_escape)

@@ -36,11 +36,20 @@ class Link(NamedTuple):
         return self.text
 
 
+def change_text(now: int, before: int) -> str:
+    """A relative change, signed (``+4,2 %``), « – » from nothing."""
+    if before == 0:
+        return "–"
+    text = format_percent((now - before) / before)
+    return text if text.startswith("\u2212") or text.startswith("0") else "+" + text
+
+
 def partners_table(partners: pd.DataFrame) -> pd.DataFrame:
-    """Main partners: country, code, DGDDI's label, imports, exports, signed balance."""
+    """Main partners: country, code, DGDDI's label, imports, exports, signed balance;
+    with last year's imports and exports and their change when compared."""
     amounts = list(partners["importations"]) + list(partners["exportations"])
     unit = common_unit(amounts)
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Pays": partners["libelle"].astype(str).to_numpy(),
         "Code": partners["pays"].astype(str).to_numpy(),
         "Libellé DGDDI": partners["libelle_dgddi"].astype(str).to_numpy(),
@@ -48,6 +57,14 @@ def partners_table(partners: pd.DataFrame) -> pd.DataFrame:
         "Exportations": [format_eur(v, unit) for v in partners["exportations"]],
         "Solde": [format_signed_eur(v, unit) for v in partners["solde"]],
     }, dtype=object)
+    year = partners.attrs.get("annee_precedente")
+    if year is not None:
+        for flux in ("importations", "exportations"):
+            name = flux.capitalize()
+            table[f"{name} {year}"] = [format_eur(v, unit) for v in partners[f"{flux}_precedent"]]
+            table[f"Évolution des {flux}"] = [
+                change_text(n, b) for n, b in zip(partners[flux], partners[f"{flux}_precedent"])]
+    return table
 
 
 def products_table(products: pd.DataFrame) -> pd.DataFrame:
@@ -141,4 +158,18 @@ def areas_table(areas: pd.DataFrame) -> pd.DataFrame:
         "Part des exportations vers les États-Unis": [format_percent(p)
                                                       for p in areas["part_etats_unis"]],
         "Part des exportations hors UE": [format_percent(p) for p in areas["part_hors_ue"]],
+    }, dtype=object)
+
+
+def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
+    """Every product's value this year and last, and the change."""
+    unit = common_unit(list(changes["valeur"]) + list(changes["valeur_precedente"]))
+    return pd.DataFrame({
+        "Code": changes["code"].astype(str).to_numpy(),
+        "Produit": changes["libelle"].astype(str).to_numpy(),
+        "Valeur": [format_eur(v, unit) for v in changes["valeur"]],
+        "Année précédente": [format_eur(v, unit) for v in changes["valeur_precedente"]],
+        "Évolution": [format_signed_eur(v, unit) for v in changes["variation_eur"]],
+        "Évolution (%)": [change_text(n, b) for n, b in
+                          zip(changes["valeur"], changes["valeur_precedente"])],
     }, dtype=object)
