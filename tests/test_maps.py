@@ -103,7 +103,7 @@ def export_svg(exports) -> str:
 def test_nice_rounding_and_the_decimals_of_a_bound():
     assert maps.nice(1234) == 1200 and maps.nice(-987) == -990 and maps.nice(0.0347) == 0.035
     assert maps.nice(0) == 0
-    assert [maps.bound_decimals(v) for v in (1200, 25, 2.5, 0.35)] == [0, 0, 1, 2]
+    assert [maps.bound_decimals(v) for v in (1200, 25, 2.5, 0.35, 9.0, 0.5)] == [0, 0, 1, 2, 0, 1]
 
 
 def test_amounts_fall_in_rounded_quintiles():

@@ -146,10 +146,12 @@ def nice(value: float) -> float:
 
 
 def bound_decimals(value: float) -> int:
-    """Decimals showing a two-significant-digit bound in full (``2,5``, ``0,35``, ``1 200``)."""
+    """Decimals showing a two-significant-digit bound in full, no trailing zero
+    (``2,5``, ``0,35``, ``9``, ``1 200``)."""
     if value == 0:
         return 0
-    return max(0, 1 - math.floor(math.log10(abs(value))))
+    most = max(0, 1 - math.floor(math.log10(abs(value))))
+    return next(d for d in range(most + 1) if round(value, d) == round(value, most))
 
 
 def spread(palette: Sequence[str], count: int) -> tuple[str, ...]:
