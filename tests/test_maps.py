@@ -343,8 +343,6 @@ def test_a_page_with_two_maps_loads_the_geometry_once_and_works(tmp_path, all_ta
         if os.environ.get("CI"):
             pytest.fail("Chromium est introuvable alors que CI est défini")
         pytest.skip("Chromium absent (apt-get install chromium) : test navigateur ignoré")
-    from playwright.sync_api import sync_playwright
-
     render.write_vega_bundle(tmp_path / "_static")
     geo.publish_geometry(tmp_path / "_static")
     url = geo.geometry_url("_static")
@@ -364,39 +362,69 @@ def test_a_page_with_two_maps_loads_the_geometry_once_and_works(tmp_path, all_ta
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium,
-                                        args=["--headless", "--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            # Requests are watched, not routed: routing would disable the HTTP cache.
-            page.on("request", lambda r: None if r.url.startswith((base, "data:")) else
-                    errors.append(f"requête externe : {r.url}"))
-            page.goto(base + "carte.html")
-            shapes = ".tradebook-chart g[class*='departements_'] path"
-            page.wait_for_function(f"() => document.querySelectorAll(\"{shapes}\").length == 202",
-                                   timeout=30_000)
-            orne = geo.shape_codes().index("61")
-            first = page.locator(".tradebook-chart").first.locator(
-                "g[class*='departements_'] path").nth(orne)
-            first.hover()
-            tooltip = page.locator("#vg-tooltip-element")
-            tooltip.wait_for(state="visible")
-            assert "Orne" in tooltip.inner_text() and "Exportations" in tooltip.inner_text()
-            page.select_option("select", "solde")
-            page.mouse.move(0, 0)
-            first.hover()
-            page.wait_for_function("() => document.querySelector('#vg-tooltip-element')"
-                                   ".innerText.includes('Solde commercial')")
-            assert "sur 100" in tooltip.inner_text()
-            first.click()
-            page.wait_for_url(base + "61.html")
-            browser.close()
+        seen = in_own_thread(functools.partial(drive_map_page, chromium, base))
     finally:
         server.shutdown()
         server.server_close()
-    assert errors == []
+    assert seen["errors"] == []
+    assert "Orne" in seen["tooltip"] and "Exportations" in seen["tooltip"]
+    assert "Solde commercial" in seen["tooltip_solde"] and "sur 100" in seen["tooltip_solde"]
+    assert seen["after_click"] == base + "61.html"
     # Downloaded once; the second map may revalidate its cached copy (304, no body).
     geometry = [status for path, status in CountingHandler.requests if "topojson" in path]
     assert geometry.count("200") == 1 and set(geometry) <= {"200", "304"}
+
+
+def in_own_thread(work):
+    """``work()`` run in a thread of its own, its exception re-raised: Playwright's sync API
+    refuses to start where another session (tests/test_browser.py's) holds the loop."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=180)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def drive_map_page(chromium: str, base: str) -> dict:
+    """Open ``carte.html``, hover Orne, switch to the balance, click: what the reader saw."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium,
+                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        # Requests are watched, not routed: routing would disable the HTTP cache.
+        page.on("request", lambda r: None if r.url.startswith((base, "data:")) else
+                errors.append(f"requête externe : {r.url}"))
+        page.goto(base + "carte.html")
+        shapes = ".tradebook-chart g[class*='departements_'] path"
+        page.wait_for_function(f"() => document.querySelectorAll(\"{shapes}\").length == 202",
+                               timeout=30_000)
+        orne = page.locator(".tradebook-chart").first.locator(
+            "g[class*='departements_'] path").nth(geo.shape_codes().index("61"))
+        orne.hover()
+        tooltip = page.locator("#vg-tooltip-element")
+        tooltip.wait_for(state="visible")
+        seen = {"tooltip": tooltip.inner_text()}
+        page.select_option("select", "solde")
+        page.mouse.move(0, 0)
+        orne.hover()
+        page.wait_for_function("() => document.querySelector('#vg-tooltip-element')"
+                               ".innerText.includes('Solde commercial')")
+        seen["tooltip_solde"] = tooltip.inner_text()
+        orne.click()
+        page.wait_for_url(base + "61.html")
+        seen["after_click"] = page.url
+        browser.close()
+    return {**seen, "errors": errors}
