@@ -104,7 +104,7 @@ def test_metadata_carries_attribution_licence_source_and_derivation(geometry):
 def test_file_is_small(geometry):
     size = geometry.path.stat().st_size
     assert size <= MAX_BYTES
-    assert size <= BUDGET_BYTES, f"géométrie de {size} octets : le budget de poids des pages est dépassé"
+    assert size <= BUDGET_BYTES, f"géométrie de {size} octets : budget de poids des pages dépassé"
 
 
 def test_insets_frame_the_overseas_departements_and_the_paris_zoom(geometry):

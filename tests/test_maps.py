@@ -176,7 +176,8 @@ def test_corsica_and_overseas_shapes_take_their_dgddi_area_values(export_svg):
 
 def test_every_area_is_drawn_and_monaco_is_ignored(exports):
     areas = maps.area_rows({"exportations": maps.check_values(exports, "exportations")},
-                           {"exportations": maps.classify(exports["valeur"], maps.INDICATORS["exportations"])})
+                           {"exportations": maps.classify(exports["valeur"],
+                                                          maps.INDICATORS["exportations"])})
     assert sorted(a["dgddi"] for a in areas) == sorted(
         d.code_dgddi for d in nomenclatures.page_departements())
     assert all(a["t_exportations"] != "x" for a in areas)
@@ -228,7 +229,8 @@ def test_sequential_palettes_darken_at_every_step(palette):
 
 def test_the_diverging_palette_is_light_in_the_middle_and_dark_at_both_ends():
     luminance = [style.relative_luminance(c) for c in maps.RDBU]
-    assert luminance[:3] == sorted(luminance[:3]) and luminance[3:] == sorted(luminance[3:], reverse=True)
+    assert luminance[:3] == sorted(luminance[:3])
+    assert luminance[3:] == sorted(luminance[3:], reverse=True)
     assert maps.NO_DATA_COLOR not in (*maps.PURPLES, *maps.BLUES, *maps.YLGNBU, *maps.RDBU)
 
 

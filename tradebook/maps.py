@@ -337,7 +337,8 @@ def _shapes_layer(data: dict, areas: list[dict], keys: Sequence[str]) -> alt.Cha
                    _field("valeur_txt", title=INDICATORS[keys[0]].label),
                    _field("rang_txt", title="Rang")]
     else:
-        tooltip = [_field("nom", title="Département"), _field("indicateur_nom", title="Indicateur"),
+        tooltip = [_field("nom", title="Département"),
+                   _field("indicateur_nom", title="Indicateur"),
                    _field("valeur_txt", title="Valeur"), _field("rang_txt", title="Rang")]
     encoding = {"color": _field("couleur", scale=None), "description": _field("description"),
                 "tooltip": tooltip}
