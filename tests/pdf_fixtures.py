@@ -14,8 +14,8 @@ from tradebook import charts, nomenclatures, style
 from tradebook.formatting import format_eur, format_share, format_signed_eur
 from tradebook.indicators import Fiche, compute_fiche
 from tradebook.nomenclatures import Departement, Zone
-from tradebook.pdf import (PdfDocument, PdfFigure, PdfParagraph, PdfRun, PdfSection,
-                           PdfSubheading)
+from tradebook.pdf import (PdfDocument, PdfFigure, PdfKeyFigure, PdfParagraph, PdfRun,
+                           PdfSection, PdfSubheading)
 from tradebook.report import capitalised, reading_key
 
 TITLE = "Les indicateurs clés : commerce extérieur"
@@ -111,6 +111,24 @@ def flux_section(prepared, fiche: Fiche, flux: str, own: PdfFigure,
     return PdfSection(flux.capitalize(), tuple(blocks))
 
 
+def key_figures(fiche: Fiche, region_alone: bool) -> tuple[PdfKeyFigure, ...]:
+    """The cover's tiles: exports and imports with their shares, the balance."""
+    tiles = []
+    for flux, tone in (("exportations", "exports"), ("importations", "imports")):
+        totals = fiche.totaux
+        region = getattr(totals, f"part_region_{flux}")
+        france = getattr(totals, f"part_france_{flux}")
+        detail = (f"{format_share(france)} de la France" if region_alone or region is None
+                  else f"{format_share(region)} de la région")
+        tiles.append(PdfKeyFigure(flux.capitalize(), format_eur(getattr(totals, flux)),
+                                  detail, tone))
+    solde = fiche.totaux.solde
+    tiles.append(PdfKeyFigure("Solde commercial", format_signed_eur(solde),
+                              "exportations moins importations",
+                              "negative" if solde < 0 else "positive"))
+    return tuple(tiles)
+
+
 def fiche_document(prepared, dep: Departement,
                    svg_of: SvgOf = charts.render_svg) -> PdfDocument:
     """The printable fiche of a département, from today's indicators and charts."""
@@ -140,6 +158,6 @@ def fiche_document(prepared, dep: Departement,
         sections=sections,
         source=style.source_line(fiche.annee, fiche.donnees_fictives, fiche.annee_partielle),
         fictitious=bool(fiche.donnees_fictives), partial_year=bool(fiche.annee_partielle),
-        subtitle=f"Région {zone.region_nom}",
+        subtitle=f"Région {zone.region_nom}", key_figures=key_figures(fiche, alone),
         keywords=("commerce extérieur", "DGDDI", zone.nom, str(fiche.annee)),
     )

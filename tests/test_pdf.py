@@ -29,8 +29,8 @@ from tradebook.errors import TradebookError  # noqa: E402
 from tradebook.fiche import fiche_to_dict  # noqa: E402
 from tradebook.formatting import format_eur, format_share  # noqa: E402
 from tradebook.indicators import compute_fiche  # noqa: E402
-from tradebook.pdf import (PdfDocument, PdfFigure, PdfParagraph, PdfRun, PdfSection,  # noqa: E402
-                           PdfSubheading, PdfTable)
+from tradebook.pdf import (PdfDocument, PdfFigure, PdfKeyFigure, PdfParagraph,  # noqa: E402
+                           PdfRun, PdfSection, PdfSubheading, PdfTable)
 
 CODES = ("61", "976", "2A")
 PAGES = range(5, 9)  # 5 to 8 pages, see the module docstring
@@ -128,8 +128,12 @@ def test_fiche_holds_name_totals_and_shares_as_the_json(code, sample, page_texts
 
 def test_orne_totals_hand_worked(page_texts):
     """The sample keeps the published 2024 totals of the Orne: 1 446,3 M€ of exports,
-    1 428,9 M€ of imports, solde +17,4 M€ (thousands separated by U+202F)."""
+    1 428,9 M€ of imports, solde +17,4 M€ (thousands separated by U+202F); the
+    cover's tiles give them first."""
     text = folded("\n".join(page_texts["61"]))
+    cover = folded(page_texts["61"][0])
+    assert "EXPORTATIONS 1\u202f446,3 M€ 3,7 % de la région" in cover
+    assert "SOLDE COMMERCIAL +17,4 M€" in cover
     assert "Exportations en 2024 : 1\u202f446,3 M€" in text
     assert "Importations en 2024 : 1\u202f428,9 M€" in text
     assert "Solde commercial : +17,4 M€" in text
@@ -277,12 +281,12 @@ def test_user_text_is_never_markup():
         PdfSection(nasty, (PdfParagraph((PdfRun(nasty), PdfRun(nasty, bold=True))),
                            PdfSubheading(nasty),
                            PdfTable(("Pays", "Valeur"), ((nasty, "1 M€"),), (False, True)))),
-        zone_name=nasty, intro=nasty)
+        zone_name=nasty, intro=nasty, key_figures=(PdfKeyFigure(nasty, nasty, nasty),))
     data = pdf.typeset(doc)
     reader = pypdf.PdfReader(io.BytesIO(data))
     assert float(reader.pages[0].mediabox.width) == pytest.approx(595.28, abs=0.1)  # A4
     text = read_text(data)
-    assert text.count("#set page(width: 3cm) *gras* _it_ $x^2$ <lbl> @ref [crochets]") >= 6
+    assert text.count("#set page(width: 3cm) *gras* _it_ $x^2$ <lbl> @ref [crochets]") >= 9
 
 
 def test_heading_is_kept_with_its_chart_at_a_page_bottom():
@@ -324,6 +328,8 @@ def test_table_cells_and_figure_scale():
         PdfTable(("a", "b"), (("1",),))
     with pytest.raises(ValueError):
         PdfFigure(svg=TINY_SVG, alt=" ")
+    with pytest.raises(ValueError):
+        PdfKeyFigure("Solde", "+1 M€", tone="vert")
 
 
 def test_chart_text_is_set_in_the_fiche_font():

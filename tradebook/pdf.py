@@ -20,12 +20,12 @@ ignored: the same PDF on every machine, nothing fetched at run time.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -151,6 +151,25 @@ class PdfSection:
 
 
 @dataclass(frozen=True)
+class PdfKeyFigure:
+    """A key figure of the cover (« Exportations », « 1 446,3 M€ », « 3,7 % de la
+    région »), set large in a tile; ``tone`` colours it: ``exports``, ``imports``,
+    ``positive``, ``negative`` or ``neutral``."""
+
+    label: str
+    value: str
+    detail: str = ""
+    tone: str = "neutral"
+
+    def __post_init__(self) -> None:
+        if self.tone not in KEY_FIGURE_TONES:
+            raise ValueError(f"tone must be one of {KEY_FIGURE_TONES}, got {self.tone!r}")
+
+
+KEY_FIGURE_TONES = ("exports", "imports", "positive", "negative", "neutral")
+
+
+@dataclass(frozen=True)
 class PdfDocument:
     """One zone's printable fiche."""
 
@@ -163,6 +182,7 @@ class PdfDocument:
     fictitious: bool
     partial_year: bool = False
     subtitle: str = ""  # under the zone's name on the cover, e.g. « Région Normandie »
+    key_figures: tuple[PdfKeyFigure, ...] = ()  # tiles under the introduction
     author: str = DEFAULT_AUTHOR
     keywords: tuple[str, ...] = ()
 
@@ -245,6 +265,8 @@ def document_files(doc: PdfDocument) -> dict[str, bytes]:
         "year": int(doc.year),
         "intro": fr(doc.intro), "source": fr(doc.source),
         "fictitious": bool(doc.fictitious), "partial_year": bool(doc.partial_year),
+        "key_figures": [{"label": fr(k.label), "value": fr(k.value), "detail": fr(k.detail),
+                         "tone": k.tone} for k in doc.key_figures],
         "sections": sections,
     }
     files[DATA_FILE] = json.dumps(data, ensure_ascii=False).encode("utf-8")
@@ -260,10 +282,15 @@ def template_bytes() -> bytes:
 # --------------------------------------------------------------------------- typesetting
 
 
-@lru_cache(maxsize=1)
+_THREAD = threading.local()
+
+
 def compiler() -> typst.Compiler:
-    """One Typst compiler per process, with the fiche's font and no system font."""
-    return typst.Compiler(font_paths=[str(FONT_DIR)], ignore_system_fonts=True)
+    """This thread's Typst compiler, with the fiche's font and no system font
+    (Typst's caches are shared by the process; a compiler is cheap to make)."""
+    if getattr(_THREAD, "compiler", None) is None:
+        _THREAD.compiler = typst.Compiler(font_paths=[str(FONT_DIR)], ignore_system_fonts=True)
+    return _THREAD.compiler
 
 
 def typst_message(exc: BaseException) -> str:
@@ -347,7 +374,8 @@ def swap_folder(staging: Path, folder: Path) -> None:
 
 def typeset_many(docs: Sequence[tuple[str, PdfDocument]], folder: Path,
                  workers: int = 2) -> list[Path]:
-    """Typeset every ``(name, doc)`` into ``folder/name.pdf``, ``workers`` at a time.
+    """Typeset every ``(name, doc)`` into ``folder/name.pdf``, ``workers`` threads at
+    a time.
 
     The PDFs are written into a staging folder beside ``folder``, which replaces
     ``folder`` only when every fiche succeeded (so ``folder`` then holds exactly
@@ -377,14 +405,10 @@ def typeset_many(docs: Sequence[tuple[str, PdfDocument]], folder: Path,
 
 def _run(docs: Sequence[tuple[str, PdfDocument]],
          workers: int) -> list[tuple[str, bytes | None, str]]:
-    """Typeset in this process (``workers <= 1``) or in a pool of processes.
-
-    The workers are spawned, not forked: a fork of a process that runs other
-    threads (vl-convert's JavaScript runtime) can deadlock. A spawned worker only
-    imports this module (Typst and the font), not the chart stack.
-    """
+    """Typeset in this thread (``workers <= 1``) or in ``workers`` threads: Typst
+    releases the GIL while it compiles, so threads run in parallel without the
+    start-up and pickling of processes."""
     if workers <= 1 or len(docs) <= 1:
         return [_typeset_named(item) for item in docs]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(docs)), mp_context=context) as pool:
-        return list(pool.map(_typeset_named, docs, chunksize=max(1, len(docs) // (4 * workers))))
+    with ThreadPoolExecutor(max_workers=min(workers, len(docs))) as pool:
+        return list(pool.map(_typeset_named, docs))
