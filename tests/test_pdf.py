@@ -332,6 +332,16 @@ def test_table_cells_and_figure_scale():
         PdfKeyFigure("Solde", "+1 M€", tone="vert")
 
 
+def test_band_opacity_becomes_fill_opacity_only_where_it_looks_the_same():
+    svg = ('<svg><path d="M0,0h5" fill="#9aa5b1" opacity="0.45"/>'
+           '<path d="M0,0h5" fill="#d62728" stroke="#000" opacity="0.75"/>'
+           '<text opacity="0.5">a</text></svg>')
+    assert pdf.svg_for_print(svg).decode() == (
+        '<svg><path d="M0,0h5" fill="#9aa5b1" fill-opacity="0.45"/>'
+        '<path d="M0,0h5" fill="#d62728" stroke="#000" opacity="0.75"/>'
+        '<text opacity="0.5">a</text></svg>')
+
+
 def test_chart_text_is_set_in_the_fiche_font():
     assert pdf.svg_for_print(TINY_SVG).count(b'font-family="Lato"') == 1
     data = pdf.typeset(small_document(PdfSection("S", (PdfFigure(svg=TINY_SVG, alt="a"),))))
