@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -56,24 +57,28 @@ def naive(docs: list[tuple[str, pdf.PdfDocument]], folder: Path) -> None:
 
 
 def run_variant(variant: str, docs: list[tuple[str, pdf.PdfDocument]], folder: Path,
-                workers: int) -> tuple[float, int]:
-    """In a fresh process: seconds spent typesetting ``docs`` one way, and the
-    process's peak memory in MiB."""
+                workers: int) -> tuple[float, float, int]:
+    """In a fresh process: wall seconds and CPU seconds (all threads) spent
+    typesetting ``docs`` one way, and the process's peak memory in MiB."""
+    cpu = time.process_time()
     start = time.perf_counter()
     if variant == "naive":
         naive(docs, folder)
     else:
         pdf.typeset_many(docs, folder, workers)
     seconds = time.perf_counter() - start
-    return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return (seconds, time.process_time() - cpu,
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
 def timed(label: str, variant: str, docs, folder: Path, workers: int = 1) -> float:
-    """Run one variant in a fresh spawned process and print its time."""
+    """Run one variant in a fresh spawned process and print its time (the CPU
+    time tells the cost when other work shares the machine)."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        seconds, peak = pool.submit(run_variant, variant, docs, folder, workers).result()
-    print(f"{label:<40} {seconds:7.2f} s  (peak memory {peak} MiB)", flush=True)
+        seconds, cpu, peak = pool.submit(run_variant, variant, docs, folder, workers).result()
+    print(f"{label:<40} {seconds:7.2f} s  (CPU {cpu:6.2f} s, peak memory {peak} MiB)",
+          flush=True)
     return seconds
 
 
@@ -89,6 +94,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     start = time.perf_counter()
     docs = build_documents(args.limit)
     svgs = sum(1 for _, d in docs for s in d.sections for b in s.blocks
