@@ -118,8 +118,8 @@ def test_committed_toc_is_the_generated_one():
 def test_toc_order():
     text = book.toc_yaml(book.book_zones(book.select_departements(None)))
     files = toc_files(text)
-    assert files[:5] == ["introduction", "methodologie", "guide-analyste", "france",
-                         "departements/index"]
+    assert files[:6] == ["introduction", "methodologie", "guide-analyste", "france",
+                         "departements/index", "exposition-etats-unis"]
     pages = [f.split("/")[1] for f in files[5:] if f.startswith("departements/")]
     assert len(pages) == 100 and len(set(pages)) == 100
     assert [f for f in files if f.startswith("regions/")] == [
@@ -139,8 +139,9 @@ def test_toc_order():
 
 def test_toc_of_a_selection_has_only_its_regions():
     text = book.toc_yaml(book.book_zones(book.select_departements(["61", "2A"])))
-    assert toc_files(text)[3:] == ["france", "departements/index", "regions/28",
-                                   "departements/61", "regions/94", "departements/20"]
+    assert toc_files(text)[3:] == ["france", "departements/index", "exposition-etats-unis",
+                                   "regions/28", "departements/61", "regions/94",
+                                   "departements/20"]
     assert '"Bretagne"' not in text
 
 
@@ -247,13 +248,19 @@ def test_publish_swaps_and_never_leaves_half_a_site(tmp_path, monkeypatch):
     assert sorted(p.name for p in target.parent.iterdir()) == ["html"]
 
 
-def test_index_page_lists_links_and_french_amounts(prepared):
-    deps = book.select_departements(["61", "2A"])
-    text = book.index_markdown(deps, prepared.totals(), 2024, True, False)
-    assert "| 61 | [Orne](61.ipynb) | Normandie |" in text
-    assert "[Corse](20.ipynb)" in text
-    assert FRENCH_AMOUNT.search(text)
-    assert ":::{warning}" in text  # fictitious data
+def test_national_views_link_only_the_pages_of_the_book(prepared, layout):
+    zones = book.book_zones(book.select_departements(["61", "2A"]))
+    pages = book.national_pages(prepared, layout, book.book_page_list(zones))
+    index = pages[layout.source / "departements" / "index.md"]
+    assert index.startswith("# Les départements\n")
+    assert "## Carte et tableau des départements" in index  # a real heading
+    assert '<a href="../departements/61.html">Orne</a>' in index
+    assert '<a href="../departements/14.html">' not in index  # Calvados is not in this book
+    assert FRENCH_AMOUNT.search(index) and "Données fictives" in index
+    us = pages[layout.source / "exposition-etats-unis.md"]
+    assert "# L'exposition aux États-Unis" in us and "departements/61.html" in us
+    shared = list((layout.static / "graphiques").glob("etats_unis-carte_etats_unis-*.js"))
+    assert len(shared) == 1 and len(us.encode()) < 300_000  # the map's spec is shared
 
 
 def test_failure_report_lists_every_page():

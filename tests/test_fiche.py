@@ -459,3 +459,32 @@ def test_exposure_of_a_region_or_france_has_no_rank(capsys, prepared_dir):
         (200_000 + 4_000_000) / FRANCE_E)
     indices = {p["code"]: p["indice"] for p in france["specialisation"]}
     assert set(indices.values()) == {1.0}  # France against itself
+
+
+def test_region_and_france_tables_add_up(prepared):
+    france = compute_fiche(prepared, nom.france_zone())
+    areas = france.departements
+    assert len(areas) == 101 and "99" in set(areas["dgddi"])  # Monaco counts, without a page
+    for flux in ("exportations", "importations"):
+        assert areas[flux].sum() == getattr(france.totaux, flux)
+    for code in ("28", "93", "94", "01"):
+        region = compute_fiche(prepared, nom.region_zone(nom.resolve_region(code)))
+        for flux in ("exportations", "importations"):
+            assert region.departements[flux].sum() == getattr(region.totaux, flux), (code, flux)
+    paca = compute_fiche(prepared, nom.region_zone(nom.resolve_region("93")))
+    assert "99" in set(paca.departements["dgddi"])
+
+
+def test_the_us_ranking_of_the_national_page_is_every_fiche_s(capsys, prepared, prepared_dir):
+    from tradebook.exposure import us_ranking
+
+    ranking = us_ranking(compute_fiche(prepared, nom.france_zone()).departements)
+    ranks = {row.code: row.rang_part for row in ranking.itertuples()}
+    for dep in nom.page_departements():
+        code, out, _ = run_cli(capsys, "--departement", dep.code, "--annee", str(YEAR),
+                               "--donnees", str(prepared_dir), "--json")
+        if code != 0:  # no trade in the fixture
+            assert pd.isna(ranks.get(dep.code))
+            continue
+        rank = json.loads(out)["exposition"]["exportations"]["rang_part_etats_unis"]
+        assert (rank is None and pd.isna(ranks[dep.code])) or rank == ranks[dep.code], dep.code

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -32,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from tradebook import nomenclatures, paths, render
 from tradebook.errors import TradebookError
@@ -265,6 +266,14 @@ class PageResult:
     notebook: str = ""  # where the failed notebook was kept
 
 
+def book_page_list(zones: Sequence[Zone]) -> list[str]:
+    """Every page of a book of ``zones``: theirs and the national views."""
+    from tradebook import figures
+
+    return [*(paths.site_page(z.type, z.code) for z in zones),
+            *(paths.site_page(v) for v in figures.VIEWS)]
+
+
 def zone_parameters(zone: Zone) -> dict:
     """The template's parameters naming ``zone`` (the others set empty: one zone only)."""
     return {"departement": zone.code if zone.type == "departement" else "",
@@ -280,9 +289,12 @@ def plan_pages(zones: Sequence[Zone], prepared_dir: Path, annee: int,
     template = hashlib.sha256(template_text().encode()).hexdigest()
     code, data = code_hash(), data_hash(prepared_dir)
     jobs = []
+    pages = book_page_list(zones)
     for zone in zones:
         parameters = {**zone_parameters(zone), "annee": int(annee), "donnees": str(prepared_dir)}
         hashed = {k: v for k, v in parameters.items() if k != "donnees"}
+        if zone.type != "departement":  # its table links the book's départements
+            hashed["pages"] = pages
         jobs.append(PageJob(zone, parameters, page_key(template, code, data, hashed),
                             layout.page_file(zone)))
     return jobs
@@ -443,9 +455,11 @@ def _engine_class():
     return WarmEngine
 
 
-def init_worker(renderer: str, layout: Layout, progress=None) -> None:
-    """Worker process set-up: renderer for the kernels, papermill engine, template,
-    and the queue where pages are reported as they end."""
+def init_worker(renderer: str, layout: Layout, progress=None,
+                book_pages: Sequence[str] = ()) -> None:
+    """Worker process set-up: renderer for the kernels, the pages of the book (pages
+    link only to those), papermill engine, template, and the queue where pages are
+    reported as they end."""
     global _KERNEL, _TEMPLATE, _LAYOUT, _PROGRESS
     import atexit
 
@@ -454,6 +468,8 @@ def init_worker(renderer: str, layout: Layout, progress=None) -> None:
 
     os.environ[render.RENDERER_ENV] = renderer
     os.environ[STATIC_ENV] = str(layout.static)
+    if book_pages:
+        os.environ[paths.BOOK_PAGES_ENV] = ",".join(book_pages)
     _LAYOUT = layout
     _PROGRESS = progress
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
@@ -545,8 +561,10 @@ def region_batches(jobs: Sequence[PageJob], workers: int) -> list[list[PageJob]]
 
 
 def execute_pages(jobs: Sequence[PageJob], workers: int, timeout: float,
-                  layout: Layout = DEFAULT_LAYOUT, progress: bool = True) -> list[PageResult]:
-    """Execute ``jobs`` in ``workers`` processes with a progress bar; never raises for a page."""
+                  layout: Layout = DEFAULT_LAYOUT, progress: bool = True,
+                  book_pages: Sequence[str] = ()) -> list[PageResult]:
+    """Execute ``jobs`` in ``workers`` processes with a progress bar; never raises for a
+    page. ``book_pages``: the paths of every page of the book (pages link only to them)."""
     import multiprocessing
     import queue
     from concurrent.futures import FIRST_COMPLETED, wait
@@ -575,7 +593,8 @@ def execute_pages(jobs: Sequence[PageJob], workers: int, timeout: float,
 
     with bar, ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                   initializer=init_worker,
-                                  initargs=(render.BOOK_MODE, layout, messages)) as pool:
+                                  initargs=(render.BOOK_MODE, layout, messages,
+                                            book_pages)) as pool:
         pending = {pool.submit(execute_batch, batch, timeout): batch
                    for batch in region_batches(jobs, workers)}
         while pending:
@@ -625,6 +644,7 @@ def toc_yaml(zones: Sequence[Zone]) -> str:
         *([f"      - file: {paths.site_page('france', '')}"] if ("france", "FR") in selected
           else []),
         "      - file: departements/index",
+        "      - file: exposition-etats-unis",
     ]
     for region in nomenclatures.regions():
         members = [d for d in nomenclatures.departements_of(region.code)
@@ -638,38 +658,61 @@ def toc_yaml(zones: Sequence[Zone]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def index_markdown(zones: Sequence[Zone], totals, annee: int,
-                   donnees_fictives: bool, annee_partielle: bool) -> str:
-    """The index page: one row per département with its totals, linking to its page."""
-    from tradebook.formatting import format_eur, format_signed_eur
+@contextlib.contextmanager
+def book_rendering(layout: Layout, pages: Sequence[str] | None = None) -> Iterator[None]:
+    """Render pages in this process as the kernels do for the book (offline HTML, shared
+    files in the book's ``_static``, links to the book's ``pages`` only), for the time
+    of a block."""
+    names = (render.RENDERER_ENV, STATIC_ENV, paths.BOOK_PAGES_ENV)
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ[render.RENDERER_ENV] = render.BOOK_MODE
+    os.environ[STATIC_ENV] = str(layout.static)
+    if pages is not None:
+        os.environ[paths.BOOK_PAGES_ENV] = ",".join(pages)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
-    deps = [z for z in zones if z.type == "departement"]
-    values = {}
-    for row in totals[totals["niveau"] == "departement"].itertuples(index=False):
-        values[(str(row.zone), row.flux)] = int(row.valeur)
-    lines = [
-        "# Les départements",
-        "",
-        f"Exportations, importations et solde commercial de chaque département en {annee}, "
-        "en millions d'euros, d'après les données de la DGDDI, dans l'ordre des codes. "
-        "Le nom du département mène à sa page ; le sommaire regroupe les pages par région.",
-        "",
-    ]
-    if donnees_fictives:
-        lines += [":::{warning}", "Données fictives : ces montants viennent de l'échantillon de "
-                  "démonstration et ne doivent pas être cités.", ":::", ""]
-    if annee_partielle:
-        lines += [":::{note}", f"Année partielle : les données de {annee} ne couvrent pas les "
-                  "quatre trimestres.", ":::", ""]
-    lines += ["| Code | Département | Région | Exportations | Importations | Solde |",
-              "| :-- | :-- | :-- | --: | --: | --: |"]
-    for dep in deps:
-        exports = values.get((dep.dgddi, "E"), 0)
-        imports = values.get((dep.dgddi, "I"), 0)
-        lines.append(f"| {dep.code} | [{dep.nom}]({dep.code}.ipynb) | {dep.region_nom} | "
-                     f"{format_eur(exports, 'M€')} | {format_eur(imports, 'M€')} | "
-                     f"{format_signed_eur(exports - imports, 'M€')} |")
-    return "\n".join(lines) + "\n"
+
+VIEWS_STATE = "vues"  # the national views' key in the runner's state
+
+
+def write_national_pages(prepared, layout: Layout, state: dict[str, str],
+                         zones: Sequence[Zone]) -> str:
+    """Write the national views unless their inputs (code, data, the book's pages) are
+    unchanged and their files are there; return their key (part of the site's key)."""
+    from tradebook import figures
+
+    pages = book_page_list(zones)
+    key = hashlib.sha256(json.dumps([code_hash(), data_hash(Path(prepared.path)),
+                                     PAGE_FORMAT, pages]).encode()).hexdigest()
+    files = [layout.source / f"{paths.site_page(v)}.md" for v in figures.VIEWS]
+    if state.get(VIEWS_STATE) != key or not all(f.is_file() for f in files):
+        for path, text in national_pages(prepared, layout, pages).items():
+            write_if_changed(path, text)
+        state[VIEWS_STATE] = key
+        write_state(state, layout.state)
+    return key
+
+
+def national_pages(prepared, layout: Layout = DEFAULT_LAYOUT,
+                   pages: Sequence[str] | None = None) -> dict[Path, str]:
+    """The national views (the index of départements, the exposure to the United
+    States) as MyST Markdown, keyed by their source file: generated here, from
+    France's fiche, without a kernel."""
+    from tradebook import figures, report
+
+    written = {}
+    with book_rendering(layout, pages):
+        for view in figures.VIEWS:
+            page = report.national_page(view, prepared.annee, str(prepared.path))
+            written[layout.source / f"{page.path}.md"] = report.page_markdown(page)
+    return written
 
 
 SHARED_NAME = re.compile(r"_static/graphiques/([\w.-]+\.js)")
@@ -847,7 +890,8 @@ def build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
     summary.skipped = [j.code for j in jobs if j not in todo]
     if summary.skipped:
         log(f"{len(summary.skipped)} page(s) inchangée(s), non réexécutée(s).")
-    results = execute_pages(todo, workers, timeout, layout, progress=progress)
+    results = execute_pages(todo, workers, timeout, layout, progress=progress,
+                            book_pages=book_page_list(zones))
     for result in results:
         if result.ok:
             state[result.code] = next(j.key for j in todo if j.code == result.code)
@@ -871,9 +915,7 @@ def build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
     toc = toc_yaml(zones)
     toc_path = layout.toc if full else layout.selection_toc
     write_if_changed(toc_path, toc)
-    index = index_markdown(zones, prepared.totals(), prepared.annee, prepared.donnees_fictives,
-                           prepared.annee_partielle)
-    write_if_changed(layout.index, index)
+    index = write_national_pages(prepared, layout, state, zones)
     render.write_vega_bundle(layout.static)
     key = site_key(layout, toc, jobs, index)
     if key == published_key(layout.published) and (layout.published / "index.html").is_file():

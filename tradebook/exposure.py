@@ -256,7 +256,7 @@ def compute_exposure(rows: pd.DataFrame, france_rows: pd.DataFrame, dgddi: str |
 
 
 AREA_COLUMNS = ["code", "dgddi", "nom", "region", "page", "exportations", "importations",
-                "solde", "part_etats_unis", "part_hors_ue"]
+                "solde", "etats_unis", "part_etats_unis", "part_hors_ue"]
 
 
 def areas_overview(dgddi_codes: list[str], totals: pd.DataFrame,
@@ -283,6 +283,47 @@ def areas_overview(dgddi_codes: list[str], totals: pd.DataFrame,
         e, i = value.get((code, "E"), 0), value.get((code, "I"), 0)
         rows.append({"code": area.code, "dgddi": code, "nom": area.nom, "region": area.region_nom,
                      "page": area.page, "exportations": e, "importations": i, "solde": e - i,
+                     "etats_unis": us.get(code, 0),
                      "part_etats_unis": us.get(code, 0) / e if e else None,
                      "part_hors_ue": 1 - inside.get(code, 0) / e if e else None})
     return pd.DataFrame(rows, columns=AREA_COLUMNS)
+
+
+def us_ranking(areas: pd.DataFrame) -> pd.DataFrame:
+    """The areas with a page, ranked by the share of their exports going to the US
+    (the ranking of :func:`us_share_ranking`, the same as every fiche's) and by the
+    value they export there (ties by code): ``rang_part``, ``rang_valeur``; Monaco
+    and areas without exports have no share rank."""
+    ranked = areas[areas["page"]].reset_index(drop=True)
+    totals = pd.DataFrame({"zone": ranked["dgddi"], "flux": "E", "valeur": ranked["exportations"]})
+    us = pd.DataFrame({"zone": ranked["dgddi"], "flux": "E", "valeur": ranked["etats_unis"]})
+    by_share = {code: i + 1 for i, code in enumerate(us_share_ranking(totals, us,
+                                                                      "exportations"))}
+    by_value = ranked.sort_values(["etats_unis", "dgddi"], ascending=[False, True])
+    value_rank = {code: i + 1 for i, code in enumerate(by_value["dgddi"])}
+    ranked["rang_part"] = [by_share.get(c) for c in ranked["dgddi"]]
+    ranked["rang_valeur"] = [value_rank[c] for c in ranked["dgddi"]]
+    return ranked.sort_values(["rang_part", "dgddi"], na_position="last").reset_index(drop=True)
+
+
+US_PRODUCT_COLUMNS = ["code", "libelle", "valeur", "part", "departements"]
+
+
+def us_products_by_area(us_rows: pd.DataFrame, labels: dict[str, str],
+                        n_areas: int = 3) -> pd.DataFrame:
+    """The products France exports to the US (every area's rows with ``US``), by value
+    descending (ties by code): the value, its share of France's exports to the US, and
+    the ``n_areas`` areas exporting most of it as ``(dgddi, value, share)`` tuples."""
+    exports = us_rows[(us_rows["flux"] == "E") & (us_rows["pays"] == US)]
+    by_product = rank(exports.groupby("a129")["valeur"].sum().astype("int64"))
+    by_product = by_product[by_product > 0]
+    total = int(by_product.sum())
+    pairs = exports.groupby(["a129", "departement"])["valeur"].sum()
+    rows = []
+    for code, value in by_product.items():
+        areas = rank(pairs.loc[code].astype("int64"))
+        rows.append({"code": code, "libelle": label_of(code, labels), "valeur": int(value),
+                     "part": int(value) / total,
+                     "departements": tuple((str(d), int(v), int(v) / int(value))
+                                           for d, v in areas.head(n_areas).items() if v > 0)})
+    return pd.DataFrame(rows, columns=US_PRODUCT_COLUMNS)

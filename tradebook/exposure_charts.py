@@ -205,3 +205,37 @@ def dependence_chart(products: pd.DataFrame, ctx: ChartContext,
                          "x": _field("x", "quantitative", scale=None, axis=None),
                          "y": {"value": 0}}))
     return _framed(_layered(layers, DEPENDENCE_WIDTH, ROW * len(order)), ctx, words)
+
+
+# --------------------------------------------------------------------------- rankings
+
+
+def ranking_rows(frame: pd.DataFrame, value: str, text: str, n: int) -> pd.DataFrame:
+    """The ``n`` first rows of ``frame`` (already ranked) as bars: ``code``, ``libelle``,
+    the bar ``value`` and the label ``text`` columns."""
+    top = frame.head(n).reset_index(drop=True)
+    return pd.DataFrame({"code": top["code"], "libelle": top["libelle"],
+                         "etiquette": _axis_labels(top), "valeur": top[value].astype(float),
+                         "texte": top[text]})
+
+
+def ranking_chart(frame: pd.DataFrame, ctx: ChartContext, words: ChartWords,
+                  color: str = US_COLOR) -> alt.VConcatChart:
+    """Horizontal bars of a ranking (``frame``: ``code``, ``libelle``, ``etiquette``,
+    ``valeur``, ``texte``, in rank order), each labelled with its text."""
+    if frame.empty:
+        return _empty(ctx, words)
+    order = list(frame["etiquette"])
+    extent = max(float(frame["valeur"].max()), 1e-9) * LABEL_ROOM
+    x = _field("valeur", "quantitative", scale={"domain": [0, extent], "nice": False},
+               axis=None)
+    tooltip = _tooltips([("libelle", words.labels.get("entite", "Nom")),
+                         ("texte", words.labels.get("valeur", "Valeur"))])
+    rows = _data(frame)
+    bars = _unit(rows, _mark("bar", color=color, height={"band": 0.7}),
+                 {"tooltip": tooltip, "x": x, "y": _y(order)}, name="barres")
+    labels = _unit(rows, _mark("text", align="left", baseline="middle", color=style.TEXT, dx=4,
+                               fontSize=style.SMALL_SIZE),
+                   {"text": _field("texte"), "tooltip": tooltip, "x": x, "y": _y(order)},
+                   name="valeurs")
+    return _framed(_layered([bars, labels], PLOT_WIDTH, ROW * len(order)), ctx, words)

@@ -25,9 +25,10 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import pandas as pd
 
-from tradebook import charts, evolution_charts, exposure_charts, tables, texts as texts_module
+from tradebook import charts, evolution_charts, exposure_charts, maps, paths, tables
+from tradebook import texts as texts_module
 from tradebook.charts import ChartContext, ChartWords
-from tradebook.exposure import FLUX as EXPOSURE_FLUX, concentration_level
+from tradebook.exposure import FLUX as EXPOSURE_FLUX, concentration_level, us_ranking
 from tradebook.formatting import (
     format_decimal,
     format_eur,
@@ -41,6 +42,9 @@ from tradebook.nomenclatures import AUTRES, ZONE_TYPES
 from tradebook.texts import TextSchema, Texts
 
 ALL_LEVELS = frozenset(ZONE_TYPES)
+# The national views: pages of France other than its fiche (the index of départements,
+# the exposure to the United States), drawn from France's fiche.
+VIEWS = ("index", "etats_unis")
 FLUX = ("exportations", "importations")
 # Variables every figure text may use, computed here from the fiche.
 BASE_VARIABLES = frozenset({"zone", "de_zone", "annee", "vide"})
@@ -64,6 +68,7 @@ PAGE_TEXTS: dict[str, frozenset[str]] = {
     "evolution.variations.*": frozenset({"variation", "variation_eur", "annee_precedente"}),
     "evolution.variations_courtes.*": frozenset({"variation", "variation_eur",
                                                  "annee_precedente"}),
+    "vues.*": frozenset({"annee", "methodologie", "index", "etats_unis", "france"}),
     "page.methode": frozenset({"annee", "regle_produits", "regle_pays", "regle_rouges",
                                "regle_partenaires", "methodologie", "guide", "index"}),
     "sections.*": frozenset(),
@@ -534,6 +539,155 @@ def areas_csv(areas: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
+# --------------------------------------------------------------------------- national views
+
+MAP_INDICATORS = ("exportations", "importations", "solde", "part_etats_unis", "part_hors_ue")
+
+
+def map_tables(areas: pd.DataFrame, url_prefix: str) -> dict[str, pd.DataFrame]:
+    """The values of each map indicator by area (the maps' input contract): value,
+    French text, rank (descending, ties by code, among areas with a value), link."""
+    drawn = areas[areas["page"]].reset_index(drop=True)
+    out = {}
+    for key in MAP_INDICATORS:
+        values = drawn[key].astype(float)
+        share = key.startswith("part_")
+        texts_ = [format_percent(v) if share else
+                  (format_signed_eur(v, "M€") if key == "solde" else format_eur(v, "M€"))
+                  for v in drawn[key]]
+        order = pd.DataFrame({"dgddi": drawn["dgddi"], "v": values}).dropna()
+        order = order.sort_values(["v", "dgddi"], ascending=[False, True])
+        ranks = {code: i + 1 for i, code in enumerate(order["dgddi"])}
+        out[key] = pd.DataFrame({
+            "dgddi": drawn["dgddi"], "nom": drawn["nom"], "valeur": values,
+            "valeur_txt": ["–" if v is None or pd.isna(v) else t
+                           for v, t in zip(drawn[key], texts_)],
+            "rang": [ranks.get(c, float("nan")) for c in drawn["dgddi"]],
+            "url": [f"{url_prefix}{c}.html" if paths.is_published(
+                paths.site_page("departement", c)) else "" for c in drawn["code"]]})
+    return out
+
+
+def map_chart(areas: pd.DataFrame, ctx: ChartContext, words: ChartWords, url_prefix: str,
+              indicators: tuple[str, ...] = MAP_INDICATORS):
+    """A map of the départements (one indicator, or a choice of several)."""
+    tables_ = map_tables(areas, url_prefix)
+    return maps.indicator_map({k: tables_[k] for k in indicators}, ctx, title=words.title)
+
+
+def map_values(areas: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
+    """Variables of the maps' texts."""
+    drawn = areas[areas["page"]]
+    top = drawn.sort_values(["exportations", "dgddi"], ascending=[False, True]).iloc[0]
+    shares = drawn.dropna(subset=["part_etats_unis"]).sort_values(
+        ["part_etats_unis", "dgddi"], ascending=[False, True])
+    us_top = shares.iloc[0] if not shares.empty else top
+    return {"n_departements": len(drawn), "premier": top["nom"],
+            "premier_exportations": format_eur(top["exportations"]),
+            "premier_us": us_top["nom"], "premier_us_part": format_percent(
+                us_top["part_etats_unis"]),
+            "part_us_france": format_percent(fiche.exposition.exportations.part_etats_unis)}
+
+
+MAP_NAMES = frozenset({"n_departements", "premier", "premier_exportations", "premier_us",
+                       "premier_us_part", "part_us_france"})
+
+
+def ranking_data(fiche: Fiche) -> pd.DataFrame:
+    """The départements ranked by their exposure to the United States."""
+    return us_ranking(fiche.departements)
+
+
+def ranking_bars(ranking: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The ranking as bars: by the share (``part``) or the value (``valeur``)."""
+    if by == "part":
+        ordered = ranking.dropna(subset=["rang_part"]).sort_values("rang_part")
+        return exposure_charts.ranking_rows(
+            ordered.assign(libelle=ordered["nom"], barre=ordered["part_etats_unis"],
+                           texte=[format_percent(p) for p in ordered["part_etats_unis"]]),
+            "barre", "texte", 15)
+    ordered = ranking.sort_values("rang_valeur")
+    return exposure_charts.ranking_rows(
+        ordered.assign(libelle=ordered["nom"], barre=ordered["etats_unis"] / 1e6,
+                       texte=[format_eur(v) for v in ordered["etats_unis"]]),
+        "barre", "texte", 15)
+
+
+def ranking_values(ranking: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
+    """Variables of the rankings' texts."""
+    by_share = ranking.dropna(subset=["rang_part"]).sort_values("rang_part")
+    by_value = ranking.sort_values("rang_valeur")
+    first, rich = by_share.iloc[0], by_value.iloc[0]
+    return {"n_departements": len(by_share), "n_montres": min(15, len(by_share)),
+            "premier": first["nom"], "premier_part": format_percent(first["part_etats_unis"]),
+            "premier_valeur": rich["nom"], "premier_valeur_txt": format_eur(rich["etats_unis"]),
+            "part_us_france": format_percent(fiche.exposition.exportations.part_etats_unis)}
+
+
+RANKING_NAMES = frozenset({"n_departements", "n_montres", "premier", "premier_part",
+                           "premier_valeur", "premier_valeur_txt", "part_us_france"})
+
+
+def ranking_csv(ranking: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
+    """Raw ranking: codes, exports, exports to the US, share, both ranks."""
+    return pd.DataFrame({
+        "code": ranking["code"], "code_dgddi": ranking["dgddi"], "nom": ranking["nom"],
+        "region": ranking["region"], "exportations_eur": ranking["exportations"],
+        "exportations_etats_unis_eur": ranking["etats_unis"],
+        "part_etats_unis": ranking["part_etats_unis"], "rang_part": ranking["rang_part"],
+        "rang_valeur": ranking["rang_valeur"]}).reset_index(drop=True)
+
+
+def us_products_data(fiche: Fiche) -> pd.DataFrame:
+    """France's products exported to the US, with the départements' names."""
+    frame = fiche.etats_unis_produits.reset_index(drop=True)
+    names = nomenclatures_names()
+    frame = frame.assign(departements_txt=[
+        ", ".join(f"{names[d]} ({format_percent(p)})" for d, _, p in areas)
+        for areas in frame["departements"]])
+    return frame
+
+
+def nomenclatures_names() -> dict[str, str]:
+    """DGDDI area code -> name."""
+    from tradebook.nomenclatures import departement_by_dgddi
+
+    return {code: area.nom for code, area in departement_by_dgddi().items()}
+
+
+def us_products_bars(products: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` largest products as bars, labelled with their value and share."""
+    return exposure_charts.ranking_rows(
+        products.assign(barre=products["valeur"] / 1e6,
+                        texte=[f"{format_eur(v)} · {format_percent(p)}"
+                               for v, p in zip(products["valeur"], products["part"])]),
+        "barre", "texte", n)
+
+
+def us_products_values(products: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
+    """Variables of the US products chart's texts."""
+    first = products.iloc[0] if not products.empty else None
+    return {"n_produits": len(products),
+            "n_montres": min(len(products), fiche.rules.produits_exposition),
+            "total_us": format_eur(fiche.exposition.exportations.etats_unis),
+            "premier": "" if first is None else first["libelle"],
+            "premier_valeur": "" if first is None else format_eur(first["valeur"]),
+            "premier_part": "" if first is None else format_percent(first["part"]),
+            "premier_departements": "" if first is None else first["departements_txt"]}
+
+
+def us_products_csv(products: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:
+    """Raw table: each product, its value and share, its three main départements."""
+    frame = pd.DataFrame({"code": products["code"], "libelle": products["libelle"],
+                          "valeur_eur": products["valeur"], "part": products["part"]})
+    for i in range(3):
+        frame[f"departement_{i + 1}"] = [a[i][0] if len(a) > i else "" for a in
+                                         products["departements"]]
+        frame[f"part_departement_{i + 1}"] = [a[i][2] if len(a) > i else None for a in
+                                              products["departements"]]
+    return frame.reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- the registry
 
 
@@ -604,6 +758,51 @@ REGISTRY: list[Entry] = [
         empty=lambda data: data is None or data.empty,
         levels=frozenset({"region", "france"}), chart_levels=frozenset({"region"}),
         open_table=True,
+    ),
+    Figure(
+        key="carte_departements", section="carte",
+        data=lambda fiche: fiche.departements,
+        chart=lambda data, ctx, words: map_chart(data, ctx, words, ""),
+        table=tables.areas_table, csv=areas_csv, variables=map_values, names=MAP_NAMES,
+        empty=lambda data: data is None or data.empty,
+        levels=frozenset({"index"}), open_table=True,
+    ),
+    Figure(
+        key="carte_etats_unis", section="etats_unis_carte",
+        data=lambda fiche: fiche.departements,
+        chart=lambda data, ctx, words: map_chart(data, ctx, words, "departements/",
+                                                 ("part_etats_unis",)),
+        table=lambda data: tables.areas_table(data), csv=areas_csv, variables=map_values,
+        names=MAP_NAMES, empty=lambda data: data is None or data.empty,
+        levels=frozenset({"etats_unis"}),
+    ),
+    Figure(
+        key="classement_part_etats_unis", section="etats_unis_classements",
+        data=ranking_data,
+        chart=lambda data, ctx, words: exposure_charts.ranking_chart(
+            ranking_bars(data, "part"), ctx, words),
+        table=tables.us_ranking_table, csv=ranking_csv, variables=ranking_values,
+        names=RANKING_NAMES, empty=lambda data: data.empty,
+        levels=frozenset({"etats_unis"}), open_table=True,
+    ),
+    Figure(
+        key="classement_valeur_etats_unis", section="etats_unis_classements",
+        data=ranking_data,
+        chart=lambda data, ctx, words: exposure_charts.ranking_chart(
+            ranking_bars(data, "valeur"), ctx, words),
+        table=tables.us_ranking_table, csv=ranking_csv, variables=ranking_values,
+        names=RANKING_NAMES, empty=lambda data: data.empty,
+        levels=frozenset({"etats_unis"}),
+    ),
+    Figure(
+        key="produits_etats_unis", section="etats_unis_produits",
+        data=us_products_data,
+        chart=lambda data, ctx, words: exposure_charts.ranking_chart(
+            us_products_bars(data, ctx.rules.produits_exposition), ctx, words),
+        table=tables.us_products_table, csv=us_products_csv, variables=us_products_values,
+        names=frozenset({"n_produits", "n_montres", "total_us", "premier", "premier_valeur",
+                         "premier_part", "premier_departements"}),
+        empty=lambda data: data.empty, levels=frozenset({"etats_unis"}),
     ),
     Statement(key="exposition_resume", section="exposition", texts=("exposition.resume",),
               variables=exposure_values, names=EXPOSURE_NAMES),
@@ -787,10 +986,10 @@ def statement_sentences(statement: Statement, fiche: Fiche,
     return [sentence for key in statement.texts for sentence in t.sentences(key, values, escape)]
 
 
-def render_all(fiche: Fiche) -> dict[str, Rendered]:
-    """Every figure the fiche's page shows, rendered, keyed by figure key (a figure
-    hidden when empty is left out when it is)."""
-    rendered = {f.key: render(f, fiche) for f in figures(fiche.zone.type)}
+def render_all(fiche: Fiche, level: str | None = None) -> dict[str, Rendered]:
+    """Every figure the fiche's page shows (or a national view of it, ``level``),
+    rendered, keyed by figure key (a figure hidden when empty is left out when it is)."""
+    rendered = {f.key: render(f, fiche) for f in figures(level or fiche.zone.type)}
     return {key: r for key, r in rendered.items()
             if not (r.figure.hide_when_empty and r.values["vide"])}
 

@@ -47,6 +47,8 @@ class PreparedLike(Protocol):
 
     def country_totals(self) -> pd.DataFrame: ...  # noqa: D102
 
+    def partner_rows(self, pays: str) -> pd.DataFrame: ...  # noqa: D102
+
     def labels(self, table: str) -> dict[str, str]: ...  # noqa: D102
 
 
@@ -286,6 +288,7 @@ class Fiche:
     flux_absents: tuple[str, ...] = ()  # flux the user declared missing ("E", "I")
     anomalies: tuple = ()  # the data's anomalies that concern this zone's rows
     evolution: Any = None  # tradebook.evolution.Evolution, or None
+    etats_unis_produits: pd.DataFrame | None = None  # France: who exports what to the US
     evolution_reason: str | None = None  # why there is no evolution (one French sentence)
 
 
@@ -326,7 +329,7 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
     Raises :class:`MissingDataError` when the zone has no trade at all in the year.
     """
     from tradebook.evolution import compute_evolution
-    from tradebook.exposure import areas_overview, compute_exposure
+    from tradebook.exposure import areas_overview, compute_exposure, us_products_by_area
     from tradebook.texts import rules as default_rules
 
     niveau = check_level(niveau)
@@ -378,5 +381,8 @@ def compute_fiche(prepared: PreparedLike, zone: Zone, niveau: str = "a129",
             rows, previous_rows, previous.annee, partner_table, product_tables,
             product_labels, niveau),
         evolution_reason=prepared.previous_reason,
+        etats_unis_produits=us_products_by_area(prepared.partner_rows("US"),
+                                                prepared.labels("a129"))
+        if zone.type == "france" else None,
     )
 

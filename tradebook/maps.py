@@ -51,6 +51,7 @@ from tradebook.charts import (
     text_width,
     wrap,
 )
+from tradebook.exposure import MONACO
 from tradebook.formatting import NBSP, UNITS, common_unit, format_number
 
 style.enable_theme()
@@ -217,7 +218,7 @@ def check_values(values: pd.DataFrame, key: str) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in values.columns]
     if missing:
         raise ValueError(f"valeurs de « {key} » : colonnes manquantes {', '.join(missing)}")
-    rows = values[values["dgddi"].astype(str) != nomenclatures.MONACO]
+    rows = values[values["dgddi"].astype(str) != MONACO]
     codes = rows["dgddi"].astype(str)
     unknown = sorted(set(codes) - set(geo.expected_shapes().values()))
     if unknown:
@@ -345,10 +346,11 @@ def _shapes_layer(data: dict, areas: list[dict], keys: Sequence[str]) -> alt.Cha
     mark = {"type": "geoshape", "stroke": BORDER_COLOR, "strokeWidth": BORDER_WIDTH}
     if "url" in data:
         source = alt.UrlData(url=data["url"], format=data["format"])
-        encoding["href"] = _field("url")
-        mark["cursor"] = "pointer"
     else:
         source = SharedData(values=data["values"], format=data["format"])
+    if any(row.get("url") for row in areas):  # the pages of the book: a click opens them
+        encoding["href"] = _field("url")
+        mark["cursor"] = "pointer"
     return alt.Chart(source, mark=mark, encoding=alt.FacetedEncoding(**encoding),
                      transform=transform, name="departements")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +23,25 @@ TEMPLATE = NOTEBOOKS / "fiche_departement.ipynb"
 PAGE_FOLDERS = {"departement": "departements", "region": "regions", "france": ""}
 
 
-def site_page(kind: str, code: str) -> str:
-    """A page's path in the book, without suffix: ``departements/61``, ``france``."""
+# The national views: pages of France that are not its fiche.
+VIEW_PAGES = {"index": "departements/index", "etats_unis": "exposition-etats-unis"}
+
+
+def site_page(kind: str, code: str = "") -> str:
+    """A page's path in the book, without suffix: ``departements/61``, ``france``,
+    ``exposition-etats-unis`` (a national view)."""
+    if kind in VIEW_PAGES:
+        return VIEW_PAGES[kind]
     folder = PAGE_FOLDERS[kind]
     return f"{folder}/{code}" if folder else kind
+
+
+# The pages of the book being built (``departements/61,france...``), set by the runner
+# for its kernels: a page links only to pages that exist. Unset: every page exists.
+BOOK_PAGES_ENV = "TRADEBOOK_PAGES"
+
+
+def is_published(page: str) -> bool:
+    """Whether the page ``page`` (``departements/61``) is part of the book being built."""
+    listed = os.environ.get(BOOK_PAGES_ENV)
+    return listed is None or page in listed.split(",")

@@ -313,6 +313,13 @@ class PreparedData:
         once; callers must not modify the frame."""
         return self._country_totals
 
+    def partner_rows(self, pays: str) -> pd.DataFrame:
+        """Every département's rows with one partner country: columns ``departement``
+        and those of :meth:`rows` (the national views: who exports what to the US)."""
+        table = pq.read_table(self.path / FLUX_FILE, columns=["departement", *ROW_COLUMNS],
+                              filters=[("pays", "=", pays)])
+        return table.to_pandas()
+
     def labels(self, table: str) -> dict[str, str]:
         """Code -> French label valid for the year (``a129``, ``cpf4`` or ``pays``)."""
         if table not in LABEL_TABLES:

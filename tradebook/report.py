@@ -109,6 +109,27 @@ def load(departement: str | int | None = None, annee: int | str = 2024,
     return Page(data=data, zone=zone, fiche=_zone_fiche(data, zone))
 
 
+def national_page(view: str, annee: int | str, donnees: str | Path | None = None) -> "Page":
+    """A national view of France (``index``, ``etats_unis``: see :data:`figures.VIEWS`)."""
+    if view not in figures.VIEWS:
+        raise ValueError(f"vue inconnue : {view!r} (attendu : {', '.join(figures.VIEWS)})")
+    page = load(france=True, annee=annee, donnees=donnees)
+    return Page(data=page.data, zone=page.zone, fiche=page.fiche, view=view)
+
+
+def page_markdown(page: "Page") -> str:
+    """A whole page as MyST Markdown: its title and section headings as real headings
+    (the table of contents sees them), everything else as raw HTML blocks."""
+    def raw(html_text: str) -> str:
+        return f"```{{raw}} html\n{html_text}\n```\n"
+
+    parts = [f"# {page.title_text()}\n", raw(page.introduction_html())]
+    for section in figures.sections(page.level):
+        heading = figures.texts().text(f"sections.{section}.titre")
+        parts += [f"## {heading}\n", raw(page.section_html(section))]
+    return "\n".join(parts)
+
+
 # --------------------------------------------------------------------------- HTML pieces
 
 
@@ -221,24 +242,31 @@ class Page:
     data: DataKey
     zone: Zone
     fiche: Fiche
+    view: str = ""  # a national view of France (figures.VIEWS), or "" for the zone's fiche
 
     # -- zones and links -----------------------------------------------------
 
     @property
     def level(self) -> str:
-        """``departement``, ``region`` or ``france``."""
-        return self.zone.type
+        """``departement``, ``region``, ``france``, or the national view."""
+        return self.view or self.zone.type
+
+    @property
+    def path(self) -> str:
+        """The page's path in the book (``departements/61``, ``exposition-etats-unis``)."""
+        return paths.site_page(self.level, self.zone.code)
 
     def link(self, target: str) -> str:
         """A site-relative link (``methodologie.html``) as seen from this page."""
-        depth = paths.site_page(self.level, self.zone.code).count("/")
-        return "../" * depth + target
+        return "../" * self.path.count("/") + target
 
     def links(self) -> dict[str, str]:
         """The links the page texts use."""
         return {"methodologie": self.link("methodologie.html"),
                 "guide": self.link("guide-analyste.html"),
-                "index": self.link("departements/index.html")}
+                "index": self.link(f"{paths.site_page('index')}.html"),
+                "etats_unis": self.link(f"{paths.site_page('etats_unis')}.html"),
+                "france": self.link(f"{paths.site_page('france')}.html")}
 
     def comparison_zone(self, level: str) -> Zone:
         """The zone a figure is compared with: the page's region, or France."""
@@ -254,7 +282,7 @@ class Page:
     @cached_property
     def rendered(self) -> dict[str, Rendered]:
         """The page's own figures, drawn once."""
-        return figures.render_all(self.fiche)
+        return figures.render_all(self.fiche, self.level)
 
     @cached_property
     def specs(self) -> dict[str, dict]:
@@ -264,21 +292,29 @@ class Page:
 
     # -- texts -----------------------------------------------------------------
 
-    def title_text(self) -> str:
-        """The page's title (``Orne (61)``): the notebook's first heading."""
-        return self.zone.titre
-
     def comparison_text(self) -> str:
         """What the introduction compares the zone with."""
         if self.compares_with("region"):
             return f"{self.zone.region().de_nom} et de la France"
         return "de la France" if self.level != "france" else ""
 
+    def title_text(self) -> str:
+        """The page's title (``Orne (61)``; a view's title): the notebook's first heading."""
+        if self.view:
+            return figures.page_texts(f"vues.{self.view}.titre", self.view_values())[0]
+        return self.zone.titre
+
+    def view_values(self) -> dict[str, Any]:
+        """Variables of a national view's texts."""
+        return {"annee": self.fiche.annee, **self.links()}
+
     def introduction_html(self) -> str:
         """The introduction paragraph, then the fictitious-data and partial-year boxes."""
         values = {"annee": self.fiche.annee, "de_zone": self.zone.de_nom,
                   "comparaison": self.comparison_text(), **self.links()}
-        intro = figures.page_texts("page.introduction", values, markdown_escape)
+        intro = (figures.page_texts(f"vues.{self.view}.introduction", self.view_values(),
+                                    markdown_escape) if self.view else
+                 figures.page_texts("page.introduction", values, markdown_escape))
         parts = [f'<p class="tradebook-intro">{" ".join(inline_html(s) for s in intro)}</p>']
         caveats = texts_module.caveats_for(self.zone.type, self.zone.code)
         if caveats:
@@ -348,7 +384,11 @@ class Page:
     def figure_blocks(self, figure: Figure) -> list[Block]:
         """A figure of the page, then its comparisons with the region and France."""
         own = self.rendered[figure.key]
-        blocks = [Block(spec=self.specs[figure.key])] if figure.draws_chart(self.level) else []
+        # a national view's charts (maps with their geometry) go to _static, like the
+        # charts shared by many pages: the page's HTML stays light
+        label = f"{self.view}-{figure.key}" if self.view else ""
+        blocks = ([Block(spec=self.specs[figure.key], label=label)]
+                  if figure.draws_chart(self.level) else [])
         blocks.append(self._texts_block(own))
         for level in figure.comparisons:
             if level == "region" and self.level == "departement" and self.zone.single_area:

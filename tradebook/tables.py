@@ -36,6 +36,11 @@ class Link(NamedTuple):
         return self.text
 
 
+def linked(text: str, page: str) -> Link | str:
+    """A link to ``page`` when it is part of the book, else the plain text."""
+    return Link(text, page) if paths.is_published(page) else text
+
+
 def change_text(now: int, before: int) -> str:
     """A relative change, signed (``+4,2 %``), « – » from nothing."""
     if before == 0:
@@ -146,7 +151,7 @@ def areas_table(areas: pd.DataFrame) -> pd.DataFrame:
     """The départements of a region or of France: each name links to its page (Monaco
     has none); exports, imports, balance, US and extra-EU shares of the exports."""
     unit = common_unit(list(areas["exportations"]) + list(areas["importations"]))
-    names = [Link(n, paths.site_page("departement", c)) if page else n
+    names = [linked(n, paths.site_page("departement", c)) if page else n
              for n, c, page in zip(areas["nom"], areas["code"], areas["page"])]
     return pd.DataFrame({
         "Code": areas["code"].astype(str).to_numpy(),
@@ -172,4 +177,33 @@ def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
         "Évolution": [format_signed_eur(v, unit) for v in changes["variation_eur"]],
         "Évolution (%)": [change_text(n, b) for n, b in
                           zip(changes["valeur"], changes["valeur_precedente"])],
+    }, dtype=object)
+
+
+def us_ranking_table(ranking: pd.DataFrame) -> pd.DataFrame:
+    """The départements ranked by their exposure to the US: ranks, exports to the US,
+    share of their exports; each name links to its page."""
+    unit = common_unit(ranking["etats_unis"])
+    return pd.DataFrame({
+        "Rang (part)": ["–" if pd.isna(r) else str(int(r)) for r in ranking["rang_part"]],
+        "Code": ranking["code"].astype(str).to_numpy(),
+        "Département": [linked(n, paths.site_page("departement", c))
+                        for n, c in zip(ranking["nom"], ranking["code"])],
+        "Part des exportations vers les États-Unis": [format_percent(p)
+                                                      for p in ranking["part_etats_unis"]],
+        "Exportations vers les États-Unis": [format_eur(v, unit) for v in ranking["etats_unis"]],
+        "Rang (valeur)": [str(int(r)) for r in ranking["rang_valeur"]],
+    }, dtype=object)
+
+
+def us_products_table(products: pd.DataFrame) -> pd.DataFrame:
+    """France's products exported to the US and the départements exporting them most."""
+    unit = common_unit(products["valeur"])
+    return pd.DataFrame({
+        "Code": products["code"].astype(str).to_numpy(),
+        "Produit": products["libelle"].astype(str).to_numpy(),
+        "Exportations vers les États-Unis": [format_eur(v, unit) for v in products["valeur"]],
+        "Part des exportations françaises vers les États-Unis": [
+            format_percent(p) for p in products["part"]],
+        "Principaux départements exportateurs": products["departements_txt"].to_numpy(),
     }, dtype=object)
