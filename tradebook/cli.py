@@ -389,6 +389,11 @@ def run_fiche(args: argparse.Namespace) -> int:
     return 0
 
 
+def say(message: str) -> None:
+    """Print a progress line at once (stdout may be a pipe)."""
+    print(message, flush=True)
+
+
 def run_book(args: argparse.Namespace) -> int:
     """Handler of ``book``: resolve every code first, then prepare, execute, build."""
     from tradebook import book
@@ -399,18 +404,20 @@ def run_book(args: argparse.Namespace) -> int:
     prepared = ensure_prepared(args.donnees, args.annee, skip_invalid=args.skip_invalid,
                                allow_partial_year=args.allow_partial_year)
     print(f"Livre {prepared.annee} : {len(zones)} département(s), {workers} processus"
-          + (" (données fictives)" if prepared.donnees_fictives else "") + ".")
+          + (" (données fictives)" if prepared.donnees_fictives else "") + ".", flush=True)
+    layout = book.DEFAULT_LAYOUT
     summary = book.build_book(zones, prepared, workers=workers, timeout=timeout,
-                              site=not args.no_site)
+                              site=not args.no_site, log=say, layout=layout,
+                              verbose=args.verbeux)
     execution = format_number(summary.timings.get("execution", 0), 1)
     site = format_number(summary.timings.get("site", 0), 1)
     print(f"Pages exécutées : {len(summary.executed)}, inchangées : {len(summary.skipped)} "
           f"({execution} s ; site : {site} s).")
     if args.no_site:
-        print(f"Notebooks exécutés dans {book.DEFAULT_LAYOUT.pages}/ (site non construit).")
+        print(f"Notebooks exécutés dans {layout.pages}/ (site non construit).")
         return 0
     state = "à jour, rien à reconstruire" if summary.site == "inchangé" else "construit"
-    print(f"Site {state} : ouvrez {book.DEFAULT_LAYOUT.published / 'index.html'} "
+    print(f"Site {state} : ouvrez {layout.published / 'index.html'} "
           f"ou lancez « make serve » puis http://127.0.0.1:8000/")
     return 0
 
