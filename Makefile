@@ -9,17 +9,29 @@ DONNEES ?=
 ANNEE ?= 2024
 DEPARTEMENTS ?=
 PORT ?= 8000
+VERBEUX ?=
+INSTALL_LOG := $(VENV)/installation.log
+PIP_OUTPUT = $(if $(VERBEUX),,>> $(INSTALL_LOG) 2>&1)
 
 .PHONY: book test serve bench sample clean
 
+# pip's output goes to $(INSTALL_LOG), shown only when the installation fails
+# (VERBEUX=1 shows it as it comes, and passes --verbeux to the book).
 $(STAMP): requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	touch $(STAMP)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installation des dépendances dans $(VENV)/…"
+	@: > $(INSTALL_LOG)
+	@if $(BIN)/python -m pip install --upgrade pip $(PIP_OUTPUT) \
+	  && $(BIN)/python -m pip install -r requirements.txt $(PIP_OUTPUT); then \
+	  touch $(STAMP); \
+	else \
+	  $(if $(VERBEUX),,cat $(INSTALL_LOG) >&2;) \
+	  echo "Erreur : l'installation des dépendances a échoué (journal : $(INSTALL_LOG))." >&2; \
+	  exit 1; \
+	fi
 
 book: $(STAMP)
-	$(BIN)/python -m tradebook book $(if $(strip $(DONNEES)),--donnees $(DONNEES)) --annee $(ANNEE) $(if $(DEPARTEMENTS),--departements $(DEPARTEMENTS))
+	@$(BIN)/python -m tradebook book $(if $(strip $(DONNEES)),--donnees $(DONNEES)) --annee $(ANNEE) $(if $(DEPARTEMENTS),--departements $(DEPARTEMENTS)) $(if $(VERBEUX),--verbeux)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest; rc=$$?; \

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,9 @@ import nbformat
 import pandas as pd
 import pytest
 
+from cli_in_layout import layout_under
 from tradebook import book, cli, figures, nomenclatures, paths, render, report
-from tradebook.errors import UnknownCodeError
+from tradebook.errors import TradebookError, UnknownCodeError
 
 EDGE_AREAS = {  # what the user types -> page code
     "75": "75",    # Paris: the largest totals
@@ -94,7 +96,8 @@ def test_wrong_code_fails_before_any_data_or_kernel(monkeypatch, capsys):
     assert "Département inconnu : « 2C »" in err
 
 
-@pytest.mark.parametrize("option, value", [("--processus", "0"), ("--delai", "0")])
+@pytest.mark.parametrize("option, value", [("--processus", "0"), ("--processus", "-3"),
+                                           ("--delai", "0"), ("--delai", "-1")])
 def test_invalid_options_fail_early(monkeypatch, capsys, option, value):
     monkeypatch.setattr("tradebook.prepare.ensure_prepared",
                         lambda *a, **k: pytest.fail("data read before options were checked"))
@@ -517,3 +520,230 @@ def test_a_region_of_one_departement_is_not_offered_as_a_comparison():
     mayotte = book.select_departements(["976"])[0]
     assert mayotte.single_area
     assert not book.select_departements(["61"])[0].single_area
+
+
+# --------------------------------------------------------------------------- lock, signals, children
+
+IN_LAYOUT = Path(__file__).with_name("cli_in_layout.py")  # see its docstring
+
+
+@pytest.fixture
+def start_cli():
+    """``start_cli(root, *args)``: the real command line in a real process (own session,
+    Ctrl-C not ignored), with the book's folders under ``root``; killed at the end of
+    the test if still running."""
+    import signal
+
+    started: list[subprocess.Popen] = []
+
+    def start(root: Path, *args: str) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, str(IN_LAYOUT), str(root), *args], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, cwd=paths.ROOT, start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def read_until(stream, marker: str, seen: list[str], limit: float = 240.0) -> None:
+    """Read ``stream`` line by line into ``seen`` until a line holds ``marker``."""
+    import queue
+    import threading
+
+    lines: queue.Queue = queue.Queue()
+
+    def reader():
+        for line in iter(stream.readline, ""):
+            lines.put(line)
+            if marker in line:
+                return
+        lines.put(None)
+
+    threading.Thread(target=reader, daemon=True).start()
+    while True:
+        try:
+            line = lines.get(timeout=limit)
+        except queue.Empty:
+            line = None
+        if line is None:
+            pytest.fail(f"« {marker} » jamais affiché ; reçu : {''.join(seen)}")
+        seen.append(line)
+        if marker in line:
+            return
+
+
+def process_table() -> dict[int, tuple[int, str, str]]:
+    """pid -> (parent pid, state, command line) of every live process."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        table[int(entry.name)] = (int(fields[1]), fields[0], command)
+    return table
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """pid -> command line of every live descendant of ``pid``."""
+    table = process_table()
+    found, todo = {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, state, command) in table.items():
+            if ppid == parent and state != "Z" and child not in found:
+                found[child] = command
+                todo.append(child)
+    return found
+
+
+def wait_for_descendant(pid: int, words: str, limit: float = 240.0) -> dict[int, str]:
+    """The descendants of ``pid`` once one of them runs a command holding ``words``."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        found = descendants(pid)
+        if any(words in command for command in found.values()):
+            return found
+        time.sleep(0.2)
+    pytest.fail(f"aucun processus « {words} » lancé par {pid}")
+
+
+def still_alive(pids) -> list[int]:
+    """Those of ``pids`` still running (zombies count as ended), after up to 2 s."""
+    import time
+
+    deadline = time.monotonic() + 2.0
+    while True:
+        table = process_table()
+        alive = [p for p in pids if p in table and table[p][1] != "Z"]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def book_root(tmp_path, edge_pages, prepared) -> Path:
+    """A book under tmp_path whose page 48 is already executed (copied from the runner's
+    session pages, with its key): a run of ``book --departements 48`` goes straight to
+    the site."""
+    executed, results = edge_pages
+    assert results["48"].ok, results["48"].error
+    root = tmp_path / "livre"
+    target = book.DEFAULT_LAYOUT.copy_sources(root)
+    target.pages.mkdir(parents=True)
+    shutil.copy2(executed.pages / "48.ipynb", target.pages / "48.ipynb")
+    shutil.copytree(executed.static / "graphiques", target.static / "graphiques")
+    jobs = book.plan_pages(book.select_departements(["48"]), Path(prepared.path),
+                           prepared.annee, target)
+    book.write_state({j.code: j.key for j in jobs}, target.state)
+    return root
+
+
+@pytest.mark.book
+def test_a_second_book_run_waits_for_the_first_and_speaks_only_french(tmp_path, prepared,
+                                                                      start_cli):
+    """Two real processes: while one holds the book's lock, ``book`` says who holds it
+    and waits, writing nothing; once the lock is free it builds and publishes, printing
+    only its French lines and a progress bar; no lock file is left."""
+    root = tmp_path / "livre"
+    layout = book.DEFAULT_LAYOUT.copy_sources(root)
+    release = tmp_path / "liberer"
+    holder = start_cli(root, "--tenir-verrou", str(release))
+    read_until(holder.stdout, "verrou pris", [])
+    waiter = start_cli(root, "book", "--departements", "48")
+    seen: list[str] = []
+    read_until(waiter.stdout, "attente", seen)
+    assert waiter.poll() is None  # still waiting
+    assert not layout.pages.exists() and not layout.published.exists()
+    release.touch()
+    out, err = waiter.communicate(timeout=400)
+    assert holder.wait(timeout=30) == 0
+    assert waiter.returncode == 0, err
+    lines = ("".join(seen) + out).splitlines()
+    assert lines[1] == f"Une autre construction du livre est en cours (PID {holder.pid}) : attente…"
+    assert lines[0] == "Livre 2024 : 1 département(s), 2 processus (données fictives)."
+    assert lines[2] == "Construction du site…"
+    assert re.fullmatch(r"Pages exécutées : \d+, inchangées : 0 \(\d+,\d s ; site : \d+,\d s\)\.",
+                        lines[3])
+    assert lines[4].startswith(f"Site construit : ouvrez {layout.published / 'index.html'}")
+    assert len(lines) == 5
+    bar = [piece for piece in re.split(r"[\r\n]+", err) if piece.strip()]
+    assert bar and all(piece.startswith("Exécution des pages\u00a0: ") for piece in bar), err
+    assert (layout.published / "departements" / "48.html").is_file()
+    assert not (layout.cache / book.LOCK_NAME).exists()
+
+
+def test_infinite_page_time_limit_is_refused():
+    with pytest.raises(TradebookError, match="--delai doit être un nombre de secondes positif"):
+        book.check_options(1, float("inf"))
+
+
+def test_the_lock_is_exclusive_and_leaves_no_file(layout):
+    """In one process: the lock file names its holder and disappears on release, also
+    when the block fails."""
+    import fcntl
+    import os
+
+    lock = layout.cache / book.LOCK_NAME
+    with book.build_lock(layout, log=pytest.fail):
+        assert lock.read_text().strip() == str(os.getpid())
+        with open(lock) as other:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    assert not lock.exists()
+    with pytest.raises(RuntimeError), book.build_lock(layout, log=pytest.fail):
+        raise RuntimeError
+    assert not lock.exists()
+
+
+@pytest.mark.book
+def test_sigterm_during_the_site_build_stops_sphinx_and_publishes_nothing(book_root, start_cli):
+    layout = layout_under(book_root)
+    run = start_cli(book_root, "book", "--departements", "48")
+    children = wait_for_descendant(run.pid, "-m tradebook.book")  # Sphinx's process
+    run.send_signal(15)
+    out, err = run.communicate(timeout=60)
+    assert still_alive(children) == []
+    assert not layout.published.exists()
+    assert run.returncode == 143, err
+    assert "Arrêté (signal SIGTERM)." in err
+    assert "Traceback" not in err and "Site construit" not in out
+    assert not (layout.cache / book.LOCK_NAME).exists()
+
+
+@pytest.mark.book
+def test_ctrl_c_during_the_pages_stops_workers_and_kernels_quietly(tmp_path, prepared,
+                                                                   start_cli):
+    """Ctrl-C reaches the whole process group, as from a terminal."""
+    import os
+    import signal
+
+    root = tmp_path / "livre"
+    run = start_cli(root, "book", "--departements", "48", "14", "--processus", "2")
+    children = wait_for_descendant(run.pid, "ipykernel_launcher")
+    kernels = [c for c in children.values() if "ipykernel_launcher" in c]
+    os.killpg(run.pid, signal.SIGINT)
+    out, err = run.communicate(timeout=60)
+    assert still_alive(children) == []
+    connection_files = [c.split(" -f ")[1].split()[0] for c in kernels]
+    assert connection_files and not any(Path(f).exists() for f in connection_files)
+    assert not any(Path(f).parent.name.startswith("tradebook-noyaux-")
+                   and Path(f).parent.exists() for f in connection_files)
+    for noise in ("Traceback", "DeadKernelError", "KeyboardInterrupt", "Exception"):
+        assert noise not in err
+    assert run.returncode == 130, err
+    assert "Interrompu (Ctrl-C)." in err
+    assert not (root / "_build").exists()
+    assert not (root / "cache" / book.LOCK_NAME).exists()

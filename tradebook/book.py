@@ -22,14 +22,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -46,9 +50,14 @@ KERNEL_NAME = "python3"
 ENGINE_NAME = "tradebook-warm"
 KERNEL_START_ATTEMPTS = 3
 KERNEL_START_TIMEOUT = 60
-# Kernels of the runner: no history database, only errors in the log (ipykernel
-# warns about TCP on every start otherwise).
-KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False", "--IPKernelApp.log_level=ERROR"]
+# Kernels of the runner: no history database; only errors in their log, unless
+# --verbeux (which drops QUIET_KERNEL).
+KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
+LOCK_NAME = "construction.lock"
+WORKER_LOG = "journal-pages.txt"  # the workers' and kernels' stderr, without --verbeux
+SITE_LOG = "journal-site.txt"  # Jupyter Book's output, without --verbeux
+STOP_GRACE = 3.0  # seconds a child gets to end after SIGTERM, before SIGKILL
 # PAGE_FORMAT versions what this runner does to a page (title cell, dropped
 # sections): bump it when that changes.
 PAGE_FORMAT = 3
@@ -180,8 +189,8 @@ def check_options(processus: int | None, delai: float) -> tuple[int, float]:
     workers = processus if processus is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise TradebookError(f"--processus doit valoir au moins 1 (reçu : {workers}).")
-    if delai <= 0:
-        raise TradebookError(f"--delai doit être positif (reçu : {delai}).")
+    if not (delai > 0 and math.isfinite(delai)):
+        raise TradebookError(f"--delai doit être un nombre de secondes positif (reçu : {delai}).")
     return workers, float(delai)
 
 
@@ -336,11 +345,35 @@ def finish_notebook(nb, key: str) -> None:
 
 
 class WarmKernel:
-    """One Jupyter kernel kept alive in a worker process and reused page after page."""
+    """One Jupyter kernel kept alive in a worker process and reused page after page.
 
-    def __init__(self) -> None:
+    The kernel talks over Unix sockets (ZeroMQ ``ipc``) in a private folder, not over
+    TCP ports: on a busy machine another program could take a port between its choice
+    and the kernel's bind, and the kernel then died at start while its client waited
+    for ever. The folder holds the connection files and sockets; :meth:`remove_files`
+    deletes it.
+    """
+
+    def __init__(self, arguments: Sequence[str] = (*KERNEL_ARGUMENTS, *QUIET_KERNEL)) -> None:
         self.km = None
+        self.starting = None  # the manager of a kernel being started
+        self.arguments = list(arguments)
         self.deadline = float("inf")
+        self.folder = Path(tempfile.mkdtemp(prefix="tradebook-noyaux-"))
+        self.started = 0
+
+    def manager(self):
+        """A kernel manager whose files are in :attr:`folder`."""
+        from jupyter_client.manager import AsyncKernelManager
+
+        self.started += 1
+        stem = self.folder / f"noyau-{self.started}"
+        return AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc",
+                                  connection_file=f"{stem}.json", ip=f"{stem}-ipc")
+
+    def remove_files(self) -> None:
+        """Delete the folder of connection files and sockets."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def alive(self) -> bool:
         """True when the kernel process is running."""
@@ -350,25 +383,25 @@ class WarmKernel:
 
     def start(self) -> None:
         """Start the kernel, retrying when a start fails (starts race under load)."""
-        from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         last: Exception | None = None
         for attempt in range(KERNEL_START_ATTEMPTS):
-            km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+            km = self.starting = self.manager()
             try:
-                run_sync(km.start_kernel)(cwd=str(paths.ROOT), extra_arguments=KERNEL_ARGUMENTS)
+                run_sync(km.start_kernel)(cwd=str(paths.ROOT), extra_arguments=self.arguments)
                 kc = km.client()
                 kc.start_channels()
                 try:
                     run_sync(kc.wait_for_ready)(timeout=KERNEL_START_TIMEOUT)
                 finally:
                     kc.stop_channels()
-                self.km = km
+                self.km, self.starting = km, None
                 return
             except Exception as exc:  # noqa: BLE001 - any start failure is retried
                 last = exc
                 self._shutdown(km)
+                self.starting = None
                 time.sleep(0.5 * (attempt + 1))
         raise RuntimeError(f"le noyau Python n'a pas démarré après {KERNEL_START_ATTEMPTS} "
                            f"essais : {last}")
@@ -384,6 +417,18 @@ class WarmKernel:
         if self.km is not None:
             self._shutdown(self.km)
         self.km = None
+
+    def kill_now(self) -> None:
+        """Kill the kernel's process group and remove its files, without waiting or
+        talking to it (safe in a signal handler)."""
+        for km in (self.km, self.starting):
+            pid = getattr(getattr(km, "provisioner", None), "pid", None)
+            if pid:
+                try:
+                    os.killpg(pid, signal.SIGKILL)  # the kernel leads its own session
+                except OSError:
+                    pass
+        self.remove_files()
 
     @staticmethod
     def _shutdown(km) -> None:
@@ -455,13 +500,30 @@ def _engine_class():
     return WarmEngine
 
 
-def init_worker(renderer: str, layout: Layout, progress=None,
+def _worker_terminated(signum, frame) -> None:
+    """SIGTERM in a worker (the runner stops): kill the kernel at once, exit quietly."""
+    if _KERNEL is not None:
+        _KERNEL.kill_now()
+    os._exit(128 + signum)
+
+
+def init_worker(renderer: str, layout: Layout, progress=None, verbose: bool = False,
                 book_pages: Sequence[str] = ()) -> None:
-    """Worker process set-up: renderer for the kernels, the pages of the book (pages
-    link only to those), papermill engine, template, and the queue where pages are
-    reported as they end."""
+    """Worker process set-up: signals (Ctrl-C is the runner's business; SIGTERM kills
+    the kernel and ends the worker), stderr into the journal unless ``verbose``,
+    renderer for the kernels, the pages of the book (pages link only to those),
+    papermill engine, template, and the queue where pages are reported as they end. The worker starts with SIGINT and SIGTERM blocked (see
+    :func:`execute_pages`); they are unblocked once handled."""
     global _KERNEL, _TEMPLATE, _LAYOUT, _PROGRESS
     import atexit
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_terminated)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    if not verbose:
+        journal = os.open(layout.cache / WORKER_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(journal, 2)  # the kernels inherit it
+        os.close(journal)
 
     import nbformat
     from papermill.engines import papermill_engines
@@ -475,8 +537,9 @@ def init_worker(renderer: str, layout: Layout, progress=None,
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     papermill_engines.register(ENGINE_NAME, _engine_class())
     _TEMPLATE = nbformat.read(paths.TEMPLATE, as_version=4)  # written by build_book
-    _KERNEL = WarmKernel()
-    atexit.register(_KERNEL.stop)
+    _KERNEL = WarmKernel(KERNEL_ARGUMENTS + ([] if verbose else QUIET_KERNEL))
+    atexit.register(_KERNEL.remove_files)
+    atexit.register(_KERNEL.stop)  # runs first
 
 
 def execution_error(exc: BaseException, timeout: float) -> str:
@@ -560,11 +623,57 @@ def region_batches(jobs: Sequence[PageJob], workers: int) -> list[list[PageJob]]
     return sorted(batches, key=len, reverse=True)
 
 
+PROGRESS_FORMAT = ("{desc}\u00a0: {percentage:3.0f}\u00a0% |{bar}| {n_fmt}/{total_fmt} "
+                   "[{elapsed}, reste {remaining}]")
+
+
+@contextmanager
+def signals_blocked() -> Iterator[None]:
+    """SIGINT and SIGTERM held back in the block (main thread only): processes started
+    there inherit the block, so that a Ctrl-C during their start cannot print a
+    traceback from them; a signal received meanwhile is delivered on exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def stop_processes(processes: Sequence, grace: float = STOP_GRACE) -> None:
+    """Terminate ``processes`` (multiprocessing children), then kill those still alive
+    after ``grace`` seconds."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
+
+
+def lost_worker_error(journal: Path | None) -> str:
+    """Why a page failed when its worker process died."""
+    where = f" ; détails dans {journal}" if journal is not None else ""
+    return f"le processus qui l'exécutait s'est arrêté brutalement (mémoire insuffisante ?{where})"
+
+
 def execute_pages(jobs: Sequence[PageJob], workers: int, timeout: float,
                   layout: Layout = DEFAULT_LAYOUT, progress: bool = True,
-                  book_pages: Sequence[str] = ()) -> list[PageResult]:
-    """Execute ``jobs`` in ``workers`` processes with a progress bar; never raises for a
-    page. ``book_pages``: the paths of every page of the book (pages link only to them)."""
+                  verbose: bool = False, book_pages: Sequence[str] = ()) -> list[PageResult]:
+    """Execute ``jobs`` in ``workers`` processes with a progress bar; never raises for a page.
+    ``book_pages``: the paths of every page of the book (pages link only to them).
+
+    Without ``verbose`` the workers' and kernels' stderr goes to the journal
+    (``layout.cache / WORKER_LOG``). On Ctrl-C, SIGTERM or any error here, the workers
+    and their kernels are stopped at once (not after their current page) and the
+    exception goes on.
+    """
     import multiprocessing
     import queue
     from concurrent.futures import FIRST_COMPLETED, wait
@@ -574,11 +683,15 @@ def execute_pages(jobs: Sequence[PageJob], workers: int, timeout: float,
     if not jobs:
         return []
     workers = max(1, min(workers, len(jobs)))
+    layout.cache.mkdir(parents=True, exist_ok=True)
+    journal = None if verbose else layout.cache / WORKER_LOG
+    if journal is not None:
+        journal.write_text("", encoding="utf-8")
     results: dict[str, PageResult] = {}
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
     bar = tqdm(total=len(jobs), desc="Exécution des pages", unit="page", disable=not progress,
-               file=sys.stderr, dynamic_ncols=True)
+               file=sys.stderr, dynamic_ncols=True, bar_format=PROGRESS_FORMAT)
 
     def drain(block: bool) -> None:
         while True:
@@ -591,26 +704,36 @@ def execute_pages(jobs: Sequence[PageJob], workers: int, timeout: float,
                 bar.write(f"Échec de la page {code} : {error}")
             bar.update(1)
 
-    with bar, ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                  initializer=init_worker,
-                                  initargs=(render.BOOK_MODE, layout, messages,
-                                            book_pages)) as pool:
-        pending = {pool.submit(execute_batch, batch, timeout): batch
-                   for batch in region_batches(jobs, workers)}
-        while pending:
-            drain(block=True)
-            finished, _ = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
-            for future in finished:
-                batch = pending.pop(future)
-                try:
-                    results.update((r.code, r) for r in future.result())
-                except Exception as exc:  # noqa: BLE001 - a dead worker fails its pages only
-                    for job in batch:
-                        if job.code not in results:
-                            results[job.code] = PageResult(job.code, False,
-                                                           error=f"processus perdu : {exc}")
-                            bar.write(f"Échec de la page {job.code} : processus perdu : {exc}")
-        drain(block=False)
+    before = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                               initargs=(render.BOOK_MODE, layout, messages, verbose,
+                                         book_pages))
+    try:
+        with bar:
+            with signals_blocked():  # the workers are started by submit()
+                pending = {pool.submit(execute_batch, batch, timeout): batch
+                           for batch in region_batches(jobs, workers)}
+            while pending:
+                drain(block=True)
+                finished, _ = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    batch = pending.pop(future)
+                    try:
+                        results.update((r.code, r) for r in future.result())
+                    except Exception:  # noqa: BLE001 - a dead worker fails its pages only
+                        for job in batch:
+                            if job.code not in results:
+                                results[job.code] = PageResult(job.code, False,
+                                                               error=lost_worker_error(journal))
+                                bar.write(f"Échec de la page {job.code} : "
+                                          f"{lost_worker_error(journal)}")
+            drain(block=False)
+        pool.shutdown(wait=True)
+    except BaseException:
+        with signals_blocked():  # a second Ctrl-C must not cut the clean-up short
+            stop_processes([p for p in multiprocessing.active_children() if p not in before])
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
     return [results[job.code] for job in jobs if job.code in results]
 
 
@@ -745,13 +868,14 @@ def write_if_changed(path: Path, text: str) -> bool:
 # --------------------------------------------------------------------------- site
 
 
-def build_command(layout: Layout, toc_path: Path, jobs: int) -> list[str]:
+def build_command(layout: Layout, toc_path: Path, jobs: int, verbose: bool = False) -> list[str]:
     """The command building the site (a child process: Sphinx forks its workers)."""
     return [sys.executable, "-m", "tradebook.book", str(layout.source), str(layout.config),
-            str(toc_path), str(layout.work), str(jobs)]
+            str(toc_path), str(layout.work), str(jobs), "1" if verbose else "0"]
 
 
-def sphinx_build(source: Path, config: Path, toc_path: Path, work: Path, jobs: int) -> int:
+def sphinx_build(source: Path, config: Path, toc_path: Path, work: Path, jobs: int,
+                 verbose: bool = False) -> int:
     """Jupyter Book 1's build (``jupyter-book build book --config _config.yml --toc _toc.yml
     -W -n --keep-going``),
     through its Python API so that Sphinx can use ``jobs`` processes."""
@@ -762,7 +886,7 @@ def sphinx_build(source: Path, config: Path, toc_path: Path, work: Path, jobs: i
         path_config=str(config),
         confoverrides={"external_toc_path": str(toc_path), "nitpicky": True,
                        "latex_individualpages": False},
-        builder="html", warningiserror=True, keep_going=True, jobs=jobs, quiet=True,
+        builder="html", warningiserror=True, keep_going=True, jobs=jobs, quiet=not verbose,
     )
     return 0 if result == 0 else 1
 
@@ -788,16 +912,53 @@ def published_key(site: Path) -> str:
         return ""
 
 
-def build_site(layout: Layout, toc_path: Path, jobs: int) -> Path:
-    """Run Jupyter Book (strict) into the persistent work folder; return its HTML folder."""
-    result = subprocess.run(build_command(layout, toc_path, jobs), capture_output=True,
-                            text=True, cwd=paths.ROOT)
-    if result.returncode != 0:
-        log = (result.stdout + "\n" + result.stderr).strip().splitlines()
-        warnings = [line for line in log if "WARNING" in line or "ERROR" in line]
-        shown = "\n".join((warnings or log)[-30:])
+def stop_process_group(process: subprocess.Popen, grace: float = STOP_GRACE) -> None:
+    """End ``process`` and every process of its group (it leads a session of its own):
+    SIGTERM, then SIGKILL after ``grace`` seconds for whatever is left."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # its forked workers too
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def build_site(layout: Layout, toc_path: Path, jobs: int, verbose: bool = False) -> Path:
+    """Run Jupyter Book (strict) into the persistent work folder; return its HTML folder.
+
+    Sphinx runs in a child process leading its own process group, so that Ctrl-C,
+    SIGTERM or any error here stops it and its workers at once. Its output goes to the
+    terminal with ``verbose``, else to ``layout.cache / SITE_LOG`` (quoted on failure).
+    """
+    log = layout.cache / SITE_LOG
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w", encoding="utf-8") as output:
+        sink = None if verbose else output
+        process = None
+        try:
+            process = subprocess.Popen(build_command(layout, toc_path, jobs, verbose),
+                                       stdout=sink, stderr=subprocess.STDOUT if sink else None,
+                                       cwd=paths.ROOT, start_new_session=True)
+            returncode = process.wait()
+        except BaseException:
+            if process is not None:
+                with signals_blocked():  # a second Ctrl-C must not cut the clean-up short
+                    stop_process_group(process)
+            raise
+    if returncode != 0:
+        lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        warnings = [line for line in lines if "WARNING" in line or "ERROR" in line]
+        shown = "\n".join((warnings or lines)[-30:])
         raise BookError("La construction du site par Jupyter Book a échoué (un avertissement "
-                        "suffit, -W) ; le site publié n'a pas été modifié.\n" + shown)
+                        "suffit, -W) ; le site publié n'a pas été modifié."
+                        + (f"\n{shown}\nJournal complet : {log}" if not verbose else ""))
     return layout.work / "_build" / "html"
 
 
@@ -870,14 +1031,80 @@ def failure_report(failures: Sequence[PageResult]) -> str:
     return "\n".join(lines)
 
 
+def lock_holder(fd: int) -> str:
+    """The PID written in a lock file by the run holding it ("" when not yet written)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 32).decode("ascii", errors="replace").strip()
+    return text if text.isdigit() else ""
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """True when ``path`` still names the open file ``fd`` (it was not removed meanwhile)."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
+@contextmanager
+def build_lock(layout: Layout, log=print) -> Iterator[None]:
+    """One book build at a time for ``layout``: a second run waits for the first, saying
+    so, then builds (its data are the newer; unchanged pages are not executed again).
+
+    The lock is ``flock`` on ``layout.cache / LOCK_NAME``, which holds the holder's PID;
+    the holder removes the file before releasing it, and a waiter whose file was
+    removed meanwhile locks the new one, so no lock file is left behind and two runs
+    never hold it together. The system releases the lock of a killed run.
+    """
+    import fcntl
+
+    path = layout.cache / LOCK_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    said = False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not said:
+                    holder = lock_holder(fd)
+                    log(f"Une autre construction du livre est en cours"
+                        f"{f' (PID {holder})' if holder else ''} : attente…")
+                    said = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _same_file(fd, path):
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+
+
 def build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
                site: bool = True, progress: bool = True, log=print,
-               layout: Layout = DEFAULT_LAYOUT) -> RunSummary:
+               layout: Layout = DEFAULT_LAYOUT, verbose: bool = False) -> RunSummary:
     """Execute the pages of ``deps`` that changed and build the site; return a summary.
 
-    Raises :class:`BookError` after listing the failed pages, or when the site
-    build fails; the published site is then left as it was.
+    Runs under :func:`build_lock` (a concurrent run waits). Raises :class:`BookError`
+    after listing the failed pages, or when the site build fails; the published site
+    is then left as it was, and so it is on Ctrl-C or SIGTERM.
     """
+    with build_lock(layout, log):
+        return _build_book(deps, prepared, workers=workers, timeout=timeout, site=site,
+                           progress=progress, log=log, layout=layout, verbose=verbose)
+
+
+def _build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float, site: bool,
+                progress: bool, log, layout: Layout, verbose: bool) -> RunSummary:
+    """:func:`build_book` once the lock is held."""
     from tradebook.template import template_text
 
     summary = RunSummary()
@@ -890,7 +1117,7 @@ def build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
     summary.skipped = [j.code for j in jobs if j not in todo]
     if summary.skipped:
         log(f"{len(summary.skipped)} page(s) inchangée(s), non réexécutée(s).")
-    results = execute_pages(todo, workers, timeout, layout, progress=progress,
+    results = execute_pages(todo, workers, timeout, layout, progress=progress, verbose=verbose,
                             book_pages=book_page_list(zones))
     for result in results:
         if result.ok:
@@ -921,7 +1148,8 @@ def build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
     if key == published_key(layout.published) and (layout.published / "index.html").is_file():
         summary.site = "inchangé"
     else:
-        built = build_site(layout, toc_path, workers)
+        log("Construction du site…")
+        built = build_site(layout, toc_path, workers, verbose)
         publish(built, key, layout.published, [j.code for j in jobs])
         summary.site = "construit"
     summary.timings["site"] = time.monotonic() - clock
@@ -930,4 +1158,4 @@ def build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
 
 if __name__ == "__main__":  # the site build child process (see build_command)
     sys.exit(sphinx_build(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]),
-                          Path(sys.argv[4]), int(sys.argv[5])))
+                          Path(sys.argv[4]), int(sys.argv[5]), sys.argv[6] == "1"))

@@ -55,6 +55,26 @@ def default_url() -> str:
     return os.environ.get(ENV_URL, "").strip() or DEFAULT_URL
 
 
+def check_url(url: str) -> str:
+    """``url`` when it is an ``http(s)://host/...`` address, else a French :class:`FetchError`
+    (urllib would raise ``ValueError`` on « pas une adresse »)."""
+    text = url.strip()
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
+            or any(c.isspace() for c in text)):
+        raise FetchError(
+            f"« {url} » n'est pas une adresse web valable : --url (ou le réglage {ENV_URL}) "
+            "attend une adresse complète commençant par https:// (ou http://), par exemple "
+            "https://www.douane.gouv.fr/…/fichier.zip. Pour un fichier déjà sur votre disque, "
+            f"utilisez --zip CHEMIN. {_HELP}"
+        )
+    return text
+
+
 def file_name(url: str) -> str:
     """Name of the downloaded file: the URL's last path segment if it is a ``.zip``."""
     name = PurePosixPath(urllib.parse.urlparse(url).path).name
@@ -77,6 +97,7 @@ def download(url: str, dest: Path, *, timeout: float, attempts: int = MAX_ATTEMP
     The partial file lives beside the target as ``.NAME.part`` until the ZIP is
     verified, then it is renamed into place (atomic on one file system).
     """
+    url = check_url(url)
     dest = Path(dest)
     target = dest if dest.suffix.lower() == ".zip" else dest / file_name(url)
     dest = target.parent
