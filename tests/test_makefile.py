@@ -70,6 +70,6 @@ def test_make_book_prints_only_the_command_output(venv):
     # no DONNEES: the command's default (the sample's two publications)
     assert result.stdout == "commande : -m tradebook book --annee 2024 --departements 61 14\n"
     sources = make(venv, "book", "DONNEES=a.zip b.zip")
-    assert sources.stdout == "commande : -m tradebook book --donnees a.zip b.zip --annee 2024 \n"
+    assert sources.stdout == "commande : -m tradebook book --donnees a.zip b.zip --annee 2024\n"
     verbose = make(venv, "book", "VERBEUX=1")
     assert verbose.stdout.rstrip().endswith("--annee 2024 --verbeux")
