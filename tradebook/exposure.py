@@ -186,32 +186,54 @@ def dependences(rows: pd.DataFrame, labels: dict[str, str], rules: Rules) -> pd.
     """CPF4 products the zone depends on: imports M > 0 with (a) more than
     ``rules.seuil_hors_ue`` of M from outside the EU, (b) an HHI of M over origins above
     ``rules.seuil_hhi_dependance`` and (c) M above the zone's exports of the product.
-    By M descending, ties by code; the largest origin with its share (ties by code)."""
-    imports = rows[rows["flux"] == "I"]
-    exports = sums_by(rows, "exportations", "cpf4")
-    outside_limit = Fraction(str(rules.seuil_hors_ue))
-    hhi_limit = Fraction(str(rules.seuil_hhi_dependance))
+    By M descending, ties by code; the largest origin with its share (ties by code).
+
+    The three tests run on every product at once in floating point, with a margin;
+    the few products that pass are checked again exactly (integers and fractions), so
+    that a product exactly at a threshold never qualifies by a rounding accident."""
+    imports = rows.loc[rows["flux"] == "I", ["cpf4", "pays", "valeur"]]
+    origins = imports.groupby(["cpf4", "pays"], sort=True, observed=True)["valeur"].sum()
+    origins = origins[origins > 0]
     found = []
-    for code, group in imports.groupby("cpf4", sort=True):
-        origins = group.groupby("pays", sort=True)["valeur"].sum()
-        origins = origins[origins > 0]
-        total = int(origins.sum())
-        if total == 0:
-            continue
-        outside = Fraction(outside_eu(origins), total)
-        concentration = exact_hhi(origins)
-        if outside > outside_limit and concentration > hhi_limit \
-                and total > int(exports.get(str(code), 0)):
-            first = rank(origins.astype("int64"))
-            found.append({"code": str(code), "libelle": label_of(str(code), labels),
-                          "valeur": total, "part_hors_ue": float(outside),
-                          "hhi": float(concentration), "premier_pays": str(first.index[0]),
-                          "part_premier_pays": int(first.iloc[0]) / total})
-    frame = pd.DataFrame(found, columns=DEPENDENCE_COLUMNS)
-    if frame.empty:
-        return frame.astype({"valeur": "int64"})
-    return frame.sort_values(["valeur", "code"], ascending=[False, True],
+    if not origins.empty:
+        frame = origins.reset_index()
+        codes = frame["cpf4"].astype(str)
+        values = frame["valeur"].astype("float64")
+        outside = values.where(~frame["pays"].astype(str).isin(eu_codes()), 0.0)
+        total = values.groupby(codes).sum()
+        share_outside = outside.groupby(codes).sum() / total
+        concentration = (values * values).groupby(codes).sum() / (total * total)
+        exports = sums_by(rows, "exportations", "cpf4").reindex(total.index, fill_value=0)
+        margin = 1e-9
+        candidates = total.index[(share_outside > rules.seuil_hors_ue - margin)
+                                 & (concentration > rules.seuil_hhi_dependance - margin)
+                                 & (total > exports.astype("float64") * (1 - margin))]
+        by_code = {code: group for code, group in frame[codes.isin(candidates)].groupby(
+            codes[codes.isin(candidates)], sort=True)}
+        for code in candidates:
+            row = qualifying(by_code[code], int(exports[code]), rules)
+            if row is not None:
+                found.append({"code": str(code), "libelle": label_of(str(code), labels), **row})
+    table = pd.DataFrame(found, columns=DEPENDENCE_COLUMNS)
+    if table.empty:
+        return table.astype({"valeur": "int64"})
+    return table.sort_values(["valeur", "code"], ascending=[False, True],
                              kind="mergesort").reset_index(drop=True)
+
+
+def qualifying(group: pd.DataFrame, exported: int, rules: Rules) -> dict | None:
+    """The exact test of one product (its origins ``pays``/``valeur``): its figures when
+    it is a dependence, else ``None``."""
+    origins = pd.Series(group["valeur"].to_numpy(), index=group["pays"].astype(str))
+    total = int(origins.sum())
+    outside = Fraction(outside_eu(origins), total)
+    concentration = exact_hhi(origins)
+    if not (outside > Fraction(str(rules.seuil_hors_ue))
+            and concentration > Fraction(str(rules.seuil_hhi_dependance)) and total > exported):
+        return None
+    first = rank(origins.astype("int64"))
+    return {"valeur": total, "part_hors_ue": float(outside), "hhi": float(concentration),
+            "premier_pays": str(first.index[0]), "part_premier_pays": int(first.iloc[0]) / total}
 
 
 def concentration_level(value: float | None, rules: Rules) -> str:
