@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -38,6 +38,8 @@ from tradebook.nomenclatures import Zone
 STATIC_ENV = "TRADEBOOK_STATIC"  # the book's _static folder, set by the runner
 SHARED_CHARTS = "graphiques"  # folder of _static holding the charts shared by pages
 TABLES = "tableaux"  # folder of _static holding the CSV files linked from open tables
+PDF_FOLDER = "pdf"  # folder of the site holding the printable fiches (pdf/61.pdf)
+FICTITIOUS_CSS = "tradebook-fictif"  # the fictitious-data box (the PDF has its banner)
 LEVEL_WORDS = {"departement": "de département", "region": "de région", "france": "de la France"}
 
 
@@ -96,14 +98,21 @@ def load(departement: str | int | None = None, annee: int | str = 2024,
     """The page of one zone: a département (``departement``), a region (``region``)
     or France (``france=True``). Resolves the zone once, prepares the data if needed
     and computes the fiche. Empty strings count as not given (notebook parameters)."""
-    from tradebook import style
-
     zone = nomenclatures.resolve_zone(departement if departement not in ("", None) else None,
                                       region if region not in ("", None) else None,
                                       bool(france))
-    style.enable_theme()
     sources = resolve_data_path(donnees)
-    sources = sources if isinstance(sources, tuple) else (sources,)
+    return zone_page(zone, sources if isinstance(sources, tuple) else (sources,), annee,
+                     skip_invalid=skip_invalid, allow_partial_year=allow_partial_year)
+
+
+def zone_page(zone: Zone, sources: Sequence[str | Path], annee: int | str, *,
+              skip_invalid: bool = False, allow_partial_year: bool = False) -> "Page":
+    """The page of an already resolved zone, from its data's sources (or a prepared
+    folder), in order."""
+    from tradebook import style
+
+    style.enable_theme()
     data = (tuple(str(p) for p in sources), int(annee), bool(skip_invalid),
             bool(allow_partial_year))
     return Page(data=data, zone=zone, fiche=_zone_fiche(data, zone))
@@ -147,7 +156,7 @@ def markdown_escape(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _markdown():
+def markdown_parser():
     """The inline Markdown renderer (raw HTML off: texts cannot inject markup)."""
     from markdown_it import MarkdownIt
 
@@ -156,7 +165,7 @@ def _markdown():
 
 def inline_html(markdown: str) -> str:
     """One sentence of Markdown (``**bold**``, ``[link](url)``) as HTML."""
-    return _markdown().renderInline(markdown)
+    return markdown_parser().renderInline(markdown)
 
 
 def key_note(sentences: list[str]) -> str:
@@ -235,6 +244,59 @@ class Block:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class Sentences:
+    """Sentences of a section (Markdown: **bold**, [links](url)); ``role`` ``total``
+    sets a key figure off."""
+
+    markdown: tuple[str, ...]
+    role: str = "texte"
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A figure drawn for the page's zone or, in comparison, for its region or France
+    (``heading`` then names it). ``spec`` is None where the figure shows its table
+    only; ``label`` names a chart shared between pages (its file in ``_static``);
+    ``shared`` is the cache key of a comparison (data, zone), the same for every
+    page that shows it."""
+
+    rendered: Rendered
+    spec: dict | None
+    label: str = ""
+    heading: str = ""
+    shared: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """A short note in place of a chart."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A sentence and a list (the data's anomalies)."""
+
+    intro: str
+    items: tuple[str, ...]
+
+
+Item = Sentences | Drawn | Note | Listing
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A box under the introduction: ``kind`` (the theme's ``note`` or ``warning``),
+    its CSS class, title and sentences (Markdown)."""
+
+    kind: str
+    css: str
+    title: str
+    sentences: tuple[str, ...]
+
+
 @dataclass
 class Page:
     """One zone's page: its fiche, and its region's and France's on demand."""
@@ -308,47 +370,77 @@ class Page:
         """Variables of a national view's texts."""
         return {"annee": self.fiche.annee, **self.links()}
 
-    def introduction_html(self) -> str:
-        """The introduction paragraph, then the fictitious-data and partial-year boxes."""
+    def introduction_sentences(self) -> list[str]:
+        """The introduction paragraph's sentences (Markdown: **bold**, [links](url))."""
+        if self.view:
+            return figures.page_texts(f"vues.{self.view}.introduction", self.view_values(),
+                                      markdown_escape)
         values = {"annee": self.fiche.annee, "de_zone": self.zone.de_nom,
                   "comparaison": self.comparison_text(), **self.links()}
-        intro = (figures.page_texts(f"vues.{self.view}.introduction", self.view_values(),
-                                    markdown_escape) if self.view else
-                 figures.page_texts("page.introduction", values, markdown_escape))
-        parts = [f'<p class="tradebook-intro">{" ".join(inline_html(s) for s in intro)}</p>']
+        return figures.page_texts("page.introduction", values, markdown_escape)
+
+    def notices(self) -> list[Notice]:
+        """The boxes under the introduction: the zone's caveats, the fictitious data,
+        a flux missing from the data, a partial year."""
+        found = []
         caveats = texts_module.caveats_for(self.zone.type, self.zone.code)
         if caveats:
-            parts.append(admonition_html("note", "tradebook-avertissement",
-                                         figures.page_texts("page.avertissement_titre")[0],
-                                         [markdown_escape(c) for c in caveats]))
+            found.append(Notice("note", "tradebook-avertissement",
+                                figures.page_texts("page.avertissement_titre")[0],
+                                tuple(markdown_escape(c) for c in caveats)))
         if self.fiche.donnees_fictives:
-            parts.append(admonition_html(
-                "warning", "tradebook-fictif", figures.page_texts("page.fictif_titre")[0],
-                figures.page_texts("page.fictif", self.links(), markdown_escape)))
+            found.append(Notice("warning", FICTITIOUS_CSS,
+                                figures.page_texts("page.fictif_titre")[0],
+                                tuple(figures.page_texts("page.fictif", self.links(),
+                                                         markdown_escape))))
         for flux in self.fiche.flux_absents:
             name = {"E": "exportations", "I": "importations"}[flux]
-            parts.append(admonition_html(
-                "warning", "tradebook-flux-absent", figures.page_texts("page.flux_absent_titre")[0],
-                figures.page_texts("page.flux_absent", {"flux": name}, markdown_escape)))
+            found.append(Notice("warning", "tradebook-flux-absent",
+                                figures.page_texts("page.flux_absent_titre")[0],
+                                tuple(figures.page_texts("page.flux_absent", {"flux": name},
+                                                         markdown_escape))))
         if self.fiche.annee_partielle:
             quarters = self.fiche.trimestres
             values = {"annee": self.fiche.annee, "trimestres": len(quarters),
                       "liste_trimestres": quarters_text(quarters)}
-            parts.append(admonition_html(
-                "note", "tradebook-partielle", figures.page_texts("page.partielle_titre")[0],
-                figures.page_texts("page.partielle", values, markdown_escape)))
-        return "\n".join(parts)
+            found.append(Notice("note", "tradebook-partielle",
+                                figures.page_texts("page.partielle_titre")[0],
+                                tuple(figures.page_texts("page.partielle", values,
+                                                         markdown_escape))))
+        return found
 
-    def anomalies_html(self) -> str:
-        """The data's anomalies that concern this page: what the code is, rows, euros."""
+    def pdf_link_html(self) -> str:
+        """In the book, the link to the zone's printable fiche (``pdf/61.pdf``); the
+        national views have none."""
+        if self.view or render.requested_mode() != render.BOOK_MODE:
+            return ""
+        from tradebook.pdf import pdf_stem
+
+        label = figures.page_texts("page.telecharger_pdf")[0]
+        url = self.link(f"{PDF_FOLDER}/{pdf_stem(self.zone)}.pdf")
+        return f'<p class="tradebook-pdf"><a href="{esc(url)}">{esc(label)}</a></p>'
+
+    def introduction_html(self) -> str:
+        """The introduction paragraph, the link to the printable fiche, then the
+        caveats, fictitious-data, missing-flux and partial-year boxes."""
+        intro = " ".join(inline_html(s) for s in self.introduction_sentences())
+        parts = [f'<p class="tradebook-intro">{intro}</p>', self.pdf_link_html()]
+        parts += [admonition_html(n.kind, n.css, n.title, list(n.sentences))
+                  for n in self.notices()]
+        return "\n".join(p for p in parts if p)
+
+    def anomaly_lines(self) -> list[str]:
+        """One line per anomaly of the data that concerns this page: what the code
+        is, its rows and euros."""
         from tradebook.formatting import format_eur, format_number
 
-        anomalies = self.fiche.anomalies
-        intro = figures.page_texts("page.anomalies", {"n": len(anomalies)})
-        items = "".join(
-            f"<li>{esc(a.describe())} : {esc(format_number(a.rows, 0))} ligne(s), "
-            f"{esc(format_eur(a.euros))}</li>" for a in anomalies)
-        return (f'<div class="tradebook-anomalies"><p>{esc(" ".join(intro))}</p>'
+        return [f"{a.describe()} : {format_number(a.rows, 0)} ligne(s), {format_eur(a.euros)}"
+                for a in self.fiche.anomalies]
+
+    def anomalies_html(self, listing: "Listing") -> str:
+        """The data's anomalies that concern this page, as a list."""
+        items = "".join(f"<li>{esc(line)}</li>" for line in listing.items)
+        return (f'<div class="tradebook-anomalies"><p>{esc(listing.intro)}</p>'
                 f"<ul>{items}</ul></div>")
 
     def method_values(self) -> dict[str, Any]:
@@ -360,49 +452,69 @@ class Page:
 
     # -- sections --------------------------------------------------------------
 
-    def section_blocks(self, section: str) -> list[Block]:
-        """What a section shows for the page's zone, in order."""
-        blocks: list[Block] = []
+    def section_items(self, section: str) -> list[Item]:
+        """What a section shows for the page's zone, in order: the one walk over the
+        registry that the page (:meth:`section_blocks`) and the printable fiche
+        (:mod:`tradebook.printable`) both render."""
+        items: list[Item] = []
         for entry in figures.entries(section, self.level):
             if isinstance(entry, Statement):
-                sentences = figures.statement_sentences(entry, self.fiche, markdown_escape)
-                body = " ".join(inline_html(s) for s in sentences)
-                blocks.append(Block(html=f'<p class="tradebook-total">{body}</p>'))
+                items.append(Sentences(tuple(figures.statement_sentences(
+                    entry, self.fiche, markdown_escape)), "total"))
             elif entry.key in self.rendered:  # a figure hidden when empty is not there
-                blocks += self.figure_blocks(entry)
+                items += self.figure_items(entry)
         if section == "methode":
-            text = figures.page_texts("page.methode", self.method_values(), markdown_escape)
-            blocks.append(Block(html="<p>" + " ".join(inline_html(s) for s in text) + "</p>"))
+            items.append(Sentences(tuple(figures.page_texts(
+                "page.methode", self.method_values(), markdown_escape))))
             if self.fiche.anomalies:
-                blocks.append(Block(html=self.anomalies_html()))
-        if not blocks and section not in figures.sections(self.level):
+                intro = figures.page_texts("page.anomalies", {"n": len(self.fiche.anomalies)})
+                items.append(Listing(" ".join(intro), tuple(self.anomaly_lines())))
+        if not items and section not in figures.sections(self.level):
             note = figures.page_texts("page.hors_niveau",
                                       {"de_niveau": LEVEL_WORDS[self.level]})[0]
-            blocks.append(Block(html=note_html(note)))
-        return blocks
+            items.append(Note(note))
+        return items
 
-    def figure_blocks(self, figure: Figure) -> list[Block]:
+    def figure_items(self, figure: Figure) -> list[Item]:
         """A figure of the page, then its comparisons with the region and France."""
-        own = self.rendered[figure.key]
         # a national view's charts (maps with their geometry) go to _static, like the
         # charts shared by many pages: the page's HTML stays light
         label = f"{self.view}-{figure.key}" if self.view else ""
-        blocks = ([Block(spec=self.specs[figure.key], label=label)]
-                  if figure.draws_chart(self.level) else [])
-        blocks.append(self._texts_block(own))
+        spec = self.specs[figure.key] if figure.draws_chart(self.level) else None
+        items: list[Item] = [Drawn(self.rendered[figure.key], spec, label)]
         for level in figure.comparisons:
             if level == "region" and self.level == "departement" and self.zone.single_area:
                 note = figures.page_texts("page.region_seule", {"region": self.zone.region_nom})
-                blocks.append(Block(html=note_html(note[0])))
+                items.append(Note(note[0]))
                 continue
             if not self.compares_with(level):
                 continue
             zone = self.comparison_zone(level)
             other = _zone_rendered(self.data, zone, figure.key)
-            blocks += [Block(html=f'<h3 class="tradebook-comparaison">{esc(other.comparison)}</h3>'),
-                       Block(spec=_zone_spec(self.data, zone, figure.key),
-                             label=f"{level}-{zone.code}-{figure.key}"),
-                       self._texts_block(other)]
+            items.append(Drawn(other, _zone_spec(self.data, zone, figure.key),
+                               f"{level}-{zone.code}-{figure.key}", other.comparison,
+                               (self.data, zone)))
+        return items
+
+    def section_blocks(self, section: str) -> list[Block]:
+        """A section's items as book blocks: HTML, and the charts' specs."""
+        blocks: list[Block] = []
+        for item in self.section_items(section):
+            if isinstance(item, Sentences):
+                body = " ".join(inline_html(s) for s in item.markdown)
+                css = ' class="tradebook-total"' if item.role == "total" else ""
+                blocks.append(Block(html=f"<p{css}>{body}</p>"))
+            elif isinstance(item, Note):
+                blocks.append(Block(html=note_html(item.text)))
+            elif isinstance(item, Listing):
+                blocks.append(Block(html=self.anomalies_html(item)))
+            else:
+                if item.heading:
+                    blocks.append(Block(
+                        html=f'<h3 class="tradebook-comparaison">{esc(item.heading)}</h3>'))
+                if item.spec is not None:
+                    blocks.append(Block(spec=item.spec, label=item.label))
+                blocks.append(self._texts_block(item.rendered))
         return blocks
 
     def _texts_block(self, rendered: Rendered) -> Block:
