@@ -30,21 +30,19 @@ from pathlib import Path
 import pypdf
 import typst
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pdf_fixtures import fiche_document  # noqa: E402
-from tradebook import nomenclatures, pdf  # noqa: E402
-from tradebook.paths import SAMPLE_ZIP  # noqa: E402
-from tradebook.prepare import ensure_prepared  # noqa: E402
+from tradebook import nomenclatures, pdf, printable, report  # noqa: E402
 
 TARGET_S = 30.0
 
 
 def build_documents(limit: int | None) -> list[tuple[str, pdf.PdfDocument]]:
-    """The fiches of the page départements (the first ``limit`` of them)."""
-    prepared = ensure_prepared(SAMPLE_ZIP, 2024)
+    """The fiches of the page départements (the first ``limit`` of them), from their
+    pages on the sample's two publications."""
     deps = list(nomenclatures.page_departements())[:limit]
-    return [(dep.code, fiche_document(prepared, dep)) for dep in deps]
+    return [(dep.code, printable.page_document(report.load(departement=dep.code, annee=2024)))
+            for dep in deps]
 
 
 def naive(docs: list[tuple[str, pdf.PdfDocument]], folder: Path) -> None:

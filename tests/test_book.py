@@ -6,6 +6,7 @@ papermill (the runner's warm kernels, and plain papermill as an analyst would).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -218,13 +219,17 @@ def test_page_key_tracks_every_input(prepared):
 
 def test_only_changed_or_missing_pages_run(tmp_path):
     zones = book.select_departements(["14", "61", "50"])
-    jobs = [book.PageJob(zone, {}, f"cle-{zone.code}", tmp_path / f"{zone.code}.ipynb")
+    jobs = [book.PageJob(zone, {}, f"cle-{zone.code}", tmp_path / f"{zone.code}.ipynb",
+                         tmp_path / f"{zone.code}.pdf")
             for zone in (zones[0], zones[2], zones[1])]
     for job in jobs:
         job.output.write_text("{}")
-    state = {"departements/14": "cle-14", "departements/61": "ancienne-cle"}
-    assert [j.zone.code for j in book.pages_to_run(jobs, state)] == ["61", "50"]
+        job.pdf.write_bytes(b"%PDF-")
+    state = {"departements/14": "cle-14", "departements/50": "cle-50",
+             "departements/61": "ancienne-cle"}
+    assert [j.zone.code for j in book.pages_to_run(jobs, state)] == ["61"]
     jobs[0].output.unlink()
+    jobs[2].pdf.unlink()  # 50's printable fiche is missing: its page runs again
     assert [j.zone.code for j in book.pages_to_run(jobs, state)] == ["14", "61", "50"]
 
 
@@ -412,7 +417,7 @@ def test_region_comparison_only_when_the_region_has_several_areas(edge_pages):
 
 def test_region_batches_group_pages_and_balance_workers():
     deps = book.select_departements(None)
-    jobs = [book.PageJob(d, {}, "", Path(d.code)) for d in deps]
+    jobs = [book.PageJob(d, {}, "", Path(d.code), Path(f"{d.code}.pdf")) for d in deps]
     batches = book.region_batches(jobs, workers=2)
     assert sorted(j.code for b in batches for j in b) == sorted(j.code for j in jobs)
     assert all(len({j.region for j in b}) == 1 for b in batches)
@@ -430,8 +435,7 @@ def test_failed_page_is_listed_and_site_not_published(layout, prepared, monkeypa
         jobs = plan(zones, prepared_dir, annee, lay)
         index = next(i for i, j in enumerate(jobs) if j.code == "departements/05")
         bad = jobs[index]
-        jobs[index] = book.PageJob(bad.zone, {**bad.parameters, "annee": 1999}, bad.key,
-                                   bad.output)
+        jobs[index] = dataclasses.replace(bad, parameters={**bad.parameters, "annee": 1999})
         return jobs
 
     monkeypatch.setattr(book, "plan_pages", plan_with_a_broken_page)
@@ -446,6 +450,25 @@ def test_failed_page_is_listed_and_site_not_published(layout, prepared, monkeypa
     assert (layout.pages / "48.ipynb").is_file()
     assert set(book.read_state(layout.state)) == {"france", "regions/76", "regions/93",
                                                   "departements/48"}
+
+
+@pytest.mark.book
+def test_a_fiche_that_cannot_be_printed_fails_its_page_and_publishes_nothing(layout, prepared):
+    """The kernel writes each page's PDF once its cells have run: when it cannot, the
+    page fails with the reason, and neither the site nor any PDF is published."""
+    layout.published.mkdir(parents=True)
+    (layout.published / "index.html").write_text("ancien site")
+    layout.cache.mkdir(parents=True, exist_ok=True)
+    layout.pdf.write_text("un fichier à la place du dossier des fiches")
+    with pytest.raises(book.BookError) as caught:
+        book.build_book(book.select_departements(["976"]), prepared, workers=1,
+                        timeout=300, progress=False, log=lambda *a: None, layout=layout)
+    message = str(caught.value)
+    assert "departements/976 : fiche PDF : FileExistsError" in message
+    assert "france : fiche PDF" in message
+    assert (layout.published / "index.html").read_text() == "ancien site"
+    assert not (layout.published / "pdf").exists()
+    assert "departements/976" not in book.read_state(layout.state)
 
 
 @pytest.mark.book

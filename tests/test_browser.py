@@ -60,7 +60,7 @@ def built_book(tmp_path_factory, chromium):
     from tradebook.prepare import ensure_prepared
 
     layout = book.DEFAULT_LAYOUT.copy_sources(tmp_path_factory.mktemp("livre"))
-    prepared = ensure_prepared(paths.SAMPLE_ZIP, 2024)
+    prepared = ensure_prepared(list(paths.SAMPLE_SOURCES), 2024)  # as make book: two years
     summary = book.build_book(book.select_departements(CODES), prepared, workers=2,
                               timeout=300, progress=False, log=lambda *a: None, layout=layout)
     assert summary.site == "construit"
@@ -279,3 +279,33 @@ def test_search_finds_the_usual_names(built_book):
     assert "departements/20" in pages_with(index, "2B")
     assert "departements/20" in pages_with(index, "Haute") & pages_with(index, "Corse")
     assert {"departements/61", "departements/976"} <= pages_with(index, "États")  # « États-Unis »
+
+
+FICHES = {"departements/61.html": "61.pdf", "departements/20.html": "20.pdf",
+          "departements/976.html": "976.pdf", "france.html": "france.pdf",
+          "regions/28.html": "region-28.pdf", "regions/94.html": "region-94.pdf"}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_fiche_links_its_pdf_near_the_top(visits, site_url, path):
+    """« Télécharger la fiche (PDF) » above the first section, and the PDF is served;
+    the national views have no fiche."""
+    import urllib.request
+
+    page = visits[path].page
+    link = page.locator("main a", has_text="Télécharger la fiche (PDF)")
+    if path not in FICHES:
+        assert link.count() == 0
+        return
+    assert link.count() == 1
+    assert link.evaluate("a => a.compareDocumentPosition(document.querySelector('main article h2')) "
+                         "& Node.DOCUMENT_POSITION_FOLLOWING") != 0
+    url = link.evaluate("a => a.href")
+    assert url == urljoin(site_url, f"pdf/{FICHES[path]}")
+    with urllib.request.urlopen(url) as response:
+        assert response.read(5) == b"%PDF-"
+
+
+def test_the_site_publishes_exactly_the_fiches_of_its_pages(built_book):
+    assert sorted(p.name for p in (built_book.published / "pdf").iterdir()) == sorted(
+        FICHES.values())

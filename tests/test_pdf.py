@@ -1,12 +1,15 @@
-"""The printable fiche: Typst typesetting of a PdfDocument (tradebook/pdf.py).
+"""The printable fiche: Typst typesetting of a PdfDocument (tradebook/pdf.py), and
+the document of a zone's page (tradebook/printable.py).
 
-Real documents are assembled from today's fiche, charts and reading keys on the
-sample (tests/pdf_fixtures.py) for Orne (61), Mayotte (976) and Corse (2A, the
-zone 20); their text is read back with pypdf.
+Real documents are the pages of Orne (61), Mayotte (976) and Corse (2A, the zone
+20) on the sample, through :func:`tradebook.printable.page_document`; their text
+is read back with pypdf.
 
-Page counts: a département's fiche of the sample fills 5 to 8 A4 pages (cover and
-partners, the two treemaps, then the exports and imports sections with their
-comparison Sankeys, 2 or 3 pages each, and the methodology).
+Page counts: a département's fiche of the sample fills 7 to 11 A4 pages (cover and
+partners; the two treemaps; the exports and the imports, each with the region's
+and France's Sankeys, 2 or 3 pages each; the change over a year; exposure and
+dependences, 1 or 2 pages; context and method). A region's or France's fiche adds
+its départements (a chart and a table, or France's table of 101 areas).
 """
 
 from __future__ import annotations
@@ -23,17 +26,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dgddi_fixtures import write_source  # noqa: E402
-from pdf_fixtures import fiche_document  # noqa: E402
-from tradebook import nomenclatures, paths, pdf  # noqa: E402
+from tradebook import nomenclatures, pdf, printable, report  # noqa: E402
 from tradebook.errors import TradebookError  # noqa: E402
 from tradebook.fiche import fiche_to_dict  # noqa: E402
-from tradebook.formatting import format_eur, format_share  # noqa: E402
-from tradebook.indicators import compute_fiche  # noqa: E402
+from tradebook.formatting import format_eur, format_percent  # noqa: E402
 from tradebook.pdf import (PdfDocument, PdfFigure, PdfKeyFigure, PdfParagraph,  # noqa: E402
                            PdfRun, PdfSection, PdfSubheading, PdfTable)
 
 CODES = ("61", "976", "2A")
-PAGES = range(5, 9)  # 5 to 8 pages, see the module docstring
+PAGES = range(7, 12)  # 7 to 11 pages, see the module docstring
 BANNER = "Données fictives : ne pas citer"
 TINY_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="120" '
             'viewBox="0 0 300 120"><rect width="300" height="120" fill="#7a3e9d"/>'
@@ -46,18 +47,15 @@ TALL_SVG = TINY_SVG.replace('height="120"', 'height="520"').replace("0 0 300 120
 
 
 @pytest.fixture(scope="module")
-def sample():
-    """The sample's prepared data (shared cache in data/prepared)."""
-    from tradebook.prepare import ensure_prepared
-
-    return ensure_prepared(paths.SAMPLE_ZIP, 2024)
+def pages() -> dict[str, report.Page]:
+    """The pages of 61, 976 and 2A on the sample (its two publications)."""
+    return {code: report.load(departement=code, annee=2024) for code in CODES}
 
 
 @pytest.fixture(scope="module")
-def documents(sample) -> dict[str, PdfDocument]:
+def documents(pages) -> dict[str, PdfDocument]:
     """The fiches of 61, 976 and 2A as PdfDocuments."""
-    return {code: fiche_document(sample, nomenclatures.resolve_departement(code))
-            for code in CODES}
+    return {code: printable.page_document(page) for code, page in pages.items()}
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +96,8 @@ def small_document(*sections: PdfSection, fictitious: bool = False, **fields) ->
     """A hand-made document around the given sections."""
     values = dict(title="Les indicateurs clés : commerce extérieur", zone_name="Orne (61)",
                   year=2024, intro="Une fiche d'essai.", sections=sections,
-                  source="Source : DGDDI, 2024", fictitious=fictitious)
+                  source="Source : DGDDI, 2024", fictitious=fictitious,
+                  labels=printable.labels(), author="tradebook")
     values.update(fields)
     return PdfDocument(**values)
 
@@ -107,23 +106,24 @@ def small_document(*sections: PdfSection, fictitious: bool = False, **fields) ->
 
 
 @pytest.mark.parametrize("code", CODES)
-def test_fiche_holds_name_totals_and_shares_as_the_json(code, sample, page_texts):
+def test_fiche_holds_name_totals_and_shares_as_the_json(code, pages, page_texts):
     """The département's name, its totals in French format and its shares of the
     region and of France, exactly as ``fiche --json`` gives them."""
-    dep = nomenclatures.resolve_departement(code)
-    data = fiche_to_dict(compute_fiche(sample, nomenclatures.departement_zone(dep)))
+    page = pages[code]
+    data = fiche_to_dict(page.fiche)
     text = folded("\n".join(page_texts[code]))
     assert data["zone"]["nom"] in text
-    alone = [d.code_dgddi for d in nomenclatures.departements_of(dep.region)] == [dep.code_dgddi]
     for flux in ("exportations", "importations"):
         figures = data[flux]
         assert plain(format_eur(figures["total_eur"])) in text
-        assert plain(format_share(figures["part_france"])) + " de la France" in text
-        if alone:
-            assert f"La région {dep.region_nom} se compose de ce seul département" in text
+        assert plain(format_percent(figures["part_france"])) + f" des {flux} de la France" in text
+        if page.zone.single_area:
+            assert f"Le département forme à lui seul la région {page.zone.region_nom}" in text
+            assert (f"La région {page.zone.region_nom} se compose de ce seul département"
+                    in text)
         else:
-            region_share = plain(format_share(figures["part_region"]))
-            assert f"{region_share} de la région {dep.region_nom}" in text
+            region_share = plain(format_percent(figures["part_region"]))
+            assert f"{region_share} des {flux} de la Normandie" in text
 
 
 def test_orne_totals_hand_worked(page_texts):
@@ -133,10 +133,11 @@ def test_orne_totals_hand_worked(page_texts):
     text = folded("\n".join(page_texts["61"]))
     cover = folded(page_texts["61"][0])
     assert "EXPORTATIONS 1\u202f446,3 M€ 3,7 % de la région" in cover
+    assert "IMPORTATIONS 1\u202f428,9 M€ 2,9 % de la région" in cover
     assert "SOLDE COMMERCIAL +17,4 M€" in cover
-    assert "Exportations en 2024 : 1\u202f446,3 M€" in text
-    assert "Importations en 2024 : 1\u202f428,9 M€" in text
-    assert "Solde commercial : +17,4 M€" in text
+    assert "Exportations de l’Orne en 2024 : 1\u202f446,3 M€" in text
+    assert "Importations de l’Orne en 2024 : 1\u202f428,9 M€" in text
+    assert "Solde commercial (exportations moins importations) : +17,4 M€" in text
 
 
 @pytest.mark.parametrize("code", CODES)
@@ -159,6 +160,7 @@ def test_metadata_title_author_keywords_language(pdfs, documents):
     meta = reader.metadata
     assert plain(meta.title) == "Les indicateurs clés : commerce extérieur — Orne (61), 2024"
     assert meta.author == "tradebook, d’après les données de la DGDDI"
+    assert documents["61"].author == "tradebook, d'après les données de la DGDDI"
     assert "Orne" in meta["/Keywords"]
     assert str(reader.trailer["/Root"]["/Lang"]).startswith("fr")
 
@@ -206,8 +208,8 @@ def test_no_banner_for_real_data(tmp_path):
 
     prepared = ensure_prepared(write_source(tmp_path / "raw"), 2024, cache_dir=tmp_path / "cache")
     assert not prepared.donnees_fictives
-    doc = fiche_document(prepared, nomenclatures.resolve_departement("61"))
-    text = read_text(pdf.typeset(doc))
+    page = report.load(departement="61", annee=2024, donnees=str(prepared.path))
+    text = read_text(pdf.typeset(printable.page_document(page)))
     assert "Orne (61)" in text
     assert "fictive" not in text.lower()
 
@@ -371,3 +373,90 @@ def test_pdf_stem_per_zone():
     assert pdf.pdf_stem(dep) == "61"
     assert pdf.pdf_stem(region) == "region-28"
     assert pdf.pdf_stem(nomenclatures.france_zone()) == "france"
+
+
+# --------------------------------------------------------------------------- the page's document
+
+
+def test_markdown_sentences_become_plain_runs():
+    runs = printable.runs_of("Exportations : **1\u202f446,3 M€**, voir la "
+                             "[méthodologie](../methodologie.html) \\*sic\\*.")
+    assert runs == (PdfRun("Exportations : "), PdfRun("1\u202f446,3 M€", bold=True),
+                    PdfRun(", voir la méthodologie *sic*."))
+    assert printable.plain_text(["**Un.**", "Deux [liens](a.html)."]) == "Un. Deux liens."
+
+
+def test_totals_set_the_value_and_both_shares_in_bold(documents):
+    """As on the ANCT fiche: the total with its shares of the region and of France in bold."""
+    exports = next(s for s in documents["61"].sections if s.heading == "Exportations")
+    total = next(b for b in exports.blocks if isinstance(b, PdfParagraph) and b.role == "total")
+    assert [r.text for r in total.runs if r.bold] == ["1\u202f446,3\u00a0M€", "3,7\u00a0%",
+                                                      "0,25\u00a0%"]
+
+
+def test_the_fiche_follows_the_page_sections(documents):
+    headings = [s.heading for s in documents["61"].sections]
+    assert headings == ["Balance commerciale avec les principaux pays partenaires",
+                        "Principaux produits échangés", "Exportations", "Importations",
+                        "Évolution sur un an", "Exposition et dépendances",
+                        "Contexte et méthodologie"]
+    exports = next(s for s in documents["61"].sections if s.heading == "Exportations")
+    subheadings = [b.text for b in exports.blocks if isinstance(b, PdfSubheading)]
+    assert subheadings == ["Pour comparaison\u00a0: exportations de la Normandie",
+                           "Pour comparaison\u00a0: exportations de la France"]
+    mayotte = next(s for s in documents["976"].sections if s.heading == "Exportations")
+    assert not any("Mayotte" in b.text for b in mayotte.blocks if isinstance(b, PdfSubheading))
+
+
+@pytest.fixture(scope="module")
+def upper_documents() -> dict[str, PdfDocument]:
+    """The fiches of Normandie and of France."""
+    return {"region-28": printable.page_document(report.load(region="28", annee=2024)),
+            "france": printable.page_document(report.load(france=True, annee=2024))}
+
+
+def test_region_and_france_fiches(upper_documents):
+    """A region's fiche has its départements' chart; France's has the table of every
+    area, which breaks across pages with its header repeated."""
+    region, france = upper_documents["region-28"], upper_documents["france"]
+    assert region.zone_name == "Normandie" and france.zone_name == "France"
+    areas = next(s for s in france.sections if s.heading == "Les départements")
+    table = next(b for b in areas.blocks if isinstance(b, PdfTable))
+    assert len(table.rows) == 101 and table.breakable
+    assert table.rows[0][:2] == ("01", "Ain")
+    pages = [folded(p.extract_text()) for p in
+             pypdf.PdfReader(io.BytesIO(pdf.typeset(france))).pages]
+    assert sum(" ".join(table.header[:3]) in p for p in pages) >= 2  # repeated header
+    assert len(pages) in range(9, 14)
+    region_pages = pypdf.PdfReader(io.BytesIO(pdf.typeset(region))).pages
+    text = folded(" ".join(p.extract_text() for p in region_pages))
+    assert "Calvados" in text and "Orne" in text and len(region_pages) in range(8, 13)
+    for doc in (region, france):
+        marks = pdf.layout_marks(doc)
+        for mark, after in zip(marks, marks[1:]):
+            if mark["kind"] in ("heading", "subheading"):
+                assert after["page"] == mark["page"], (doc.zone_name, mark, after)
+            if mark["kind"] in ("figure", "table"):
+                assert after == {"kind": f"{mark['kind']}-end", "page": mark["page"]}
+
+
+def test_a_typst_failure_names_the_zone_and_writes_nothing(pages, tmp_path):
+    with pytest.raises(pdf.PdfError) as error:
+        printable.write_page_pdf(pages["976"], tmp_path, svg_of=lambda spec: "<svg><g></svg>")
+    assert "Mayotte (976)" in str(error.value) and "SVG" in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_writes_the_fiche_of_a_departement_a_region_and_france(tmp_path, capsys):
+    from tradebook import cli
+
+    folder = tmp_path / "fiches"
+    for zone in (["--departement", "orne"], ["--region", "normandie"], ["--france"]):
+        assert cli.main(["fiche", *zone, "--pdf", str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["61.pdf", "france.pdf", "region-28.pdf"]
+    assert "Fiche PDF écrite" in capsys.readouterr().out
+    text = read_text(folder / "61.pdf")
+    assert "Orne (61)" in text and "1\u202f446,3 M€" in text
+    (tmp_path / "fichier").write_text("")
+    assert cli.main(["fiche", "--france", "--pdf", str(tmp_path / "fichier")]) == 2
+    assert "n'est pas un dossier" in capsys.readouterr().err

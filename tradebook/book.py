@@ -60,7 +60,7 @@ SITE_LOG = "journal-site.txt"  # Jupyter Book's output, without --verbeux
 STOP_GRACE = 3.0  # seconds a child gets to end after SIGTERM, before SIGKILL
 # PAGE_FORMAT versions what this runner does to a page (title cell, dropped
 # sections): bump it when that changes.
-PAGE_FORMAT = 3
+PAGE_FORMAT = 4
 HASHED_PACKAGES = ("altair", "vl-convert-python", "papermill", "nbclient", "pandas", "pyarrow")
 
 
@@ -128,6 +128,12 @@ class Layout:
     def failed(self) -> Path:
         """Notebooks of failed pages, kept for inspection."""
         return self.cache / "echecs"
+
+    @property
+    def pdf(self) -> Path:
+        """The printable fiches written by the kernels (``61.pdf``, ``region-28.pdf``),
+        published under ``pdf/`` with the site."""
+        return self.cache / "pdf"
 
     @property
     def work(self) -> Path:
@@ -251,6 +257,7 @@ class PageJob:
     parameters: dict
     key: str
     output: Path
+    pdf: Path  # the page's printable fiche, typeset by its kernel
 
     @property
     def code(self) -> str:
@@ -297,6 +304,8 @@ def plan_pages(zones: Sequence[Zone], prepared_dir: Path, annee: int,
 
     template = hashlib.sha256(template_text().encode()).hexdigest()
     code, data = code_hash(), data_hash(prepared_dir)
+    from tradebook.pdf import pdf_stem
+
     jobs = []
     pages = book_page_list(zones)
     for zone in zones:
@@ -305,7 +314,7 @@ def plan_pages(zones: Sequence[Zone], prepared_dir: Path, annee: int,
         if zone.type != "departement":  # its table links the book's départements
             hashed["pages"] = pages
         jobs.append(PageJob(zone, parameters, page_key(template, code, data, hashed),
-                            layout.page_file(zone)))
+                            layout.page_file(zone), layout.pdf / f"{pdf_stem(zone)}.pdf"))
     return jobs
 
 
@@ -324,8 +333,9 @@ def write_state(state: dict[str, str], path: Path) -> None:
 
 
 def pages_to_run(jobs: Sequence[PageJob], state: dict[str, str]) -> list[PageJob]:
-    """Jobs whose page is missing or whose key changed."""
-    return [j for j in jobs if state.get(j.code) != j.key or not j.output.is_file()]
+    """Jobs whose page or PDF is missing or whose key changed."""
+    return [j for j in jobs
+            if state.get(j.code) != j.key or not j.output.is_file() or not j.pdf.is_file()]
 
 
 # --------------------------------------------------------------------------- notebook text
@@ -452,6 +462,13 @@ _LAST_NOTEBOOK = None  # the notebook being executed (papermill does not write i
 STATIC_ENV = "TRADEBOOK_STATIC"  # where kernels write the charts shared between pages
 
 RESET_CODE = "get_ipython().reset(new_session=True, aggressive=False)"
+# Run in the kernel once the page's cells have run: its printable fiche, from the
+# page object the template built (its charts' specs are reused, not rebuilt).
+PDF_CODE = "__import__('tradebook.printable').printable.write_page_pdf(page, {folder!r})"
+
+
+class PdfStepError(Exception):
+    """The kernel could not write the page's printable fiche."""
 
 
 def _client_class():
@@ -465,6 +482,16 @@ def _client_class():
             msg_id = self.kc.execute(RESET_CODE, silent=True, store_history=False)
             self.wait_for_reply(msg_id)
             super().papermill_execute_cells()
+            if self.nb.metadata.get("papermill", {}).get("exception"):
+                return  # a cell failed: papermill reports it, there is no page to print
+            code = PDF_CODE.format(folder=str(_LAYOUT.pdf))
+            # a cell is passed only for the page's time limit (nbclient's timeout_func)
+            reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False),
+                                        self.nb.cells[-1])
+            content = (reply or {}).get("content", {})
+            if content.get("status") != "ok":
+                raise PdfStepError(f"{content.get('ename', 'Erreur')} : "
+                                   f"{content.get('evalue', 'pas de réponse du noyau')}")
 
     return WarmClient
 
@@ -555,6 +582,8 @@ def execution_error(exc: BaseException, timeout: float) -> str:
         return f"délai dépassé : la page a pris plus de {timeout:g} s"
     if isinstance(exc, DeadKernelError):
         return f"le noyau Python s'est arrêté en cours d'exécution ({exc})"
+    if isinstance(exc, PdfStepError):
+        return f"fiche PDF : {exc}"
     return f"{type(exc).__name__} : {exc}"
 
 
@@ -892,10 +921,10 @@ def sphinx_build(source: Path, config: Path, toc_path: Path, work: Path, jobs: i
 
 
 def site_key(layout: Layout, toc: str, jobs: Sequence[PageJob], index: str) -> str:
-    """Hash of everything the site is built from."""
+    """Hash of everything the site is built from, and of the PDFs published with it."""
     sources = [layout.config, *[layout.source / f"{name}.md" for name in CHAPTERS],
                *[p for p in layout.static.rglob("*") if p.is_file()],
-               *[j.output for j in jobs]]
+               *[j.output for j in jobs], *[j.pdf for j in jobs]]
     payload = json.dumps({
         "sources": sha256_files([p for p in sources if p.is_file()], layout.top),
         "toc": toc, "index": index,
@@ -982,17 +1011,25 @@ def drop_unlisted_pages(site: Path, pages: Iterable[str]) -> list[str]:
     return removed
 
 
-def publish(built: Path, key: str, target: Path, pages: Iterable[str] | None = None) -> None:
+def publish(built: Path, key: str, target: Path, pages: Iterable[str] | None = None,
+            pdfs: Iterable[Path] = ()) -> None:
     """Copy the built site next to ``target`` and swap folders (never a half site).
 
-    With ``pages`` (paths such as ``departements/61``), only those zone pages are published.
+    With ``pages`` (paths such as ``departements/61``), only those zone pages are
+    published; ``pdfs``, the pages' printable fiches, go to ``pdf/``.
     """
+    from tradebook.report import PDF_FOLDER
+
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".html-nouveau-"))
     try:
         shutil.copytree(built, staging, dirs_exist_ok=True)
         if pages is not None:
             drop_unlisted_pages(staging, pages)
+        shutil.rmtree(staging / PDF_FOLDER, ignore_errors=True)
+        for path in pdfs:
+            (staging / PDF_FOLDER).mkdir(exist_ok=True)
+            shutil.copy2(path, staging / PDF_FOLDER / path.name)
         (staging / ".buildinfo").unlink(missing_ok=True)
         (staging / SITE_MARKER).write_text(json.dumps({"cle": key}), encoding="utf-8")
         old = None
@@ -1150,7 +1187,7 @@ def _build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
     else:
         log("Construction du site…")
         built = build_site(layout, toc_path, workers, verbose)
-        publish(built, key, layout.published, [j.code for j in jobs])
+        publish(built, key, layout.published, [j.code for j in jobs], [j.pdf for j in jobs])
         summary.site = "construit"
     summary.timings["site"] = time.monotonic() - clock
     return summary

@@ -328,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     fiche = sub.add_parser("fiche", help="calculer la fiche d'un département, d'une région ou de la France",
                            description="Calcule les indicateurs du portrait ANCT et les exporte "
-                                       "en JSON, CSV ou images.")
+                                       "en JSON, CSV, images ou fiche PDF.")
     zone = fiche.add_mutually_exclusive_group(required=True)
     zone.add_argument("--departement", metavar="CODE", help="code ou nom du département (61, 2A, 971, orne...)")
     zone.add_argument("--region", metavar="CODE", help="code région INSEE (28) ou DGDDI (05), ou son nom (normandie)")
@@ -339,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     fiche.add_argument("--json", action="store_true", help="écrire la fiche en JSON sur la sortie standard")
     fiche.add_argument("--csv", type=Path, metavar="DOSSIER", help="écrire les tableaux en CSV dans DOSSIER")
     fiche.add_argument("--images", type=Path, metavar="DOSSIER", help="écrire les graphiques en SVG et PNG dans DOSSIER")
+    fiche.add_argument("--pdf", type=Path, metavar="DOSSIER",
+                       help="écrire la fiche imprimable dans DOSSIER (61.pdf, region-28.pdf, "
+                            "france.pdf ; produits en A129, comme la page du livre)")
     fiche.add_argument("--format-csv", "--csv-format", choices=["excel-fr", "international"],
                        default="excel-fr",
                        dest="csv_format",
@@ -427,7 +430,13 @@ def run_fiche(args: argparse.Namespace) -> int:
     if args.images is not None:
         written = fiche.write_images(computed, args.images)
         print(f"{len(written)} images (SVG et PNG) écrites dans {args.images}", file=info)
-    if not (args.json or args.csv is not None or args.images is not None):
+    if args.pdf is not None:
+        from tradebook import printable, report
+
+        page = report.zone_page(zone, [prepared.path], prepared.annee)
+        written = printable.write_page_pdf(page, fiche.output_folder(args.pdf))
+        print(f"Fiche PDF écrite : {written}", file=info)
+    if not (args.json or any(getattr(args, o) is not None for o in ("csv", "images", "pdf"))):
         print(fiche.summary(computed))
     return 0
 
@@ -499,6 +508,7 @@ PATH_OPTIONS: dict[str, tuple[str, str]] = {
     "destination": ("--destination", "écrire dans"),
     "csv": ("--csv", "écrire dans"),
     "images": ("--images", "écrire dans"),
+    "pdf": ("--pdf", "écrire dans"),
 }
 INPUT_OPTIONS = ("donnees", "zip")
 # Temporary names beside a target: files.atomic_path (.NAME.xxxx.tmp), tempfile.mkdtemp

@@ -56,6 +56,7 @@ PAGE_TEXTS: dict[str, frozenset[str]] = {
     "page.fictif_titre": frozenset(),
     "page.avertissement_titre": frozenset(),
     "page.telecharger_csv": frozenset(),
+    "page.telecharger_pdf": frozenset(),
     "page.flux_absent_titre": frozenset(),
     "page.flux_absent": frozenset({"flux"}),
     "page.anomalies": frozenset({"n"}),
@@ -72,6 +73,12 @@ PAGE_TEXTS: dict[str, frozenset[str]] = {
     "page.methode": frozenset({"annee", "regle_produits", "regle_pays", "regle_rouges",
                                "regle_partenaires", "methodologie", "guide", "index"}),
     "sections.*": frozenset(),
+    "pdf.titre": frozenset(), "pdf.auteur": frozenset(), "pdf.region": frozenset({"region"}),
+    "pdf.donnees": frozenset({"annee"}), "pdf.annee_partielle": frozenset(),
+    "pdf.bandeau": frozenset(), "pdf.bandeau_detail": frozenset(),
+    "pdf.page": frozenset({"numero", "total"}), "pdf.tuiles.*": frozenset({"part"}),
+    "pdf.methode_titre": frozenset(),
+    "pdf.methode": frozenset({"regle_produits", "regle_pays", "regle_rouges"}),
 }
 
 

@@ -43,7 +43,6 @@ FONT_FAMILY = fontpkg_lato.FAMILY
 FONT_DIR = fontpkg_lato.ROOT / "files"
 CHART_WIDTH_PX = 600  # the widest chart (style.MAX_WIDTH) ...
 CHART_SCALE = 0.86  # ... takes this share of the text width at scale 1 (labels ~7.8 pt)
-DEFAULT_AUTHOR = "tradebook, d'après les données de la DGDDI"
 DATA_FILE = "data.json"
 # PDF/A-2a (archivable, tagged) and PDF/UA-1 (accessible: title, language, alt texts).
 PDF_STANDARDS = ("a-2a", "ua-1")
@@ -115,14 +114,24 @@ class PdfFigure:
         return min(1.0, pixels / CHART_WIDTH_PX * CHART_SCALE * self.scale)
 
 
+MAX_UNBROKEN_ROWS = 30  # a longer table may break across pages, its header repeated
+
+
 @dataclass(frozen=True)
 class PdfTable:
-    """A small table of formatted cells; ``numeric[i]`` right-aligns column ``i``."""
+    """A table of formatted cells; ``numeric[i]`` right-aligns column ``i``. A table of
+    up to :data:`MAX_UNBROKEN_ROWS` rows stays on one page; a longer one (France's
+    101 areas) breaks across pages with its header repeated."""
 
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     numeric: tuple[bool, ...] = ()
     caption: str = ""
+
+    @property
+    def breakable(self) -> bool:
+        """Whether the table may continue on the next page."""
+        return len(self.rows) > MAX_UNBROKEN_ROWS
 
     def __post_init__(self) -> None:
         widths = {len(self.header), *(len(r) for r in self.rows)}
@@ -170,6 +179,32 @@ KEY_FIGURE_TONES = ("exports", "imports", "positive", "negative", "neutral")
 
 
 @dataclass(frozen=True)
+class PdfNotice:
+    """A box under the introduction (a caveat of the zone, a partial year)."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PdfLabels:
+    """The words of the fiche's furniture, from the texts (``data/textes.yml``):
+    the fictitious-data banner, the partial-year mark, the caption's « Clé de
+    lecture », and the page number's words around the two numbers (« page », « sur »,
+    "")."""
+
+    banner: str
+    banner_detail: str
+    partial_year: str
+    reading_key: str
+    page_words: tuple[str, str, str]
+
+    def __post_init__(self) -> None:
+        if len(self.page_words) != 3:
+            raise ValueError("page_words: the words before, between and after the numbers")
+
+
+@dataclass(frozen=True)
 class PdfDocument:
     """One zone's printable fiche."""
 
@@ -180,10 +215,13 @@ class PdfDocument:
     sections: tuple[PdfSection, ...]
     source: str  # the footer line of every page
     fictitious: bool
+    labels: PdfLabels
+    author: str
     partial_year: bool = False
     subtitle: str = ""  # under the zone's name on the cover, e.g. « Région Normandie »
+    year_text: str = ""  # « Données 2024 » on the cover
     key_figures: tuple[PdfKeyFigure, ...] = ()  # tiles under the introduction
-    author: str = DEFAULT_AUTHOR
+    notices: tuple[PdfNotice, ...] = ()  # boxes under the tiles
     keywords: tuple[str, ...] = ()
 
     @property
@@ -249,7 +287,7 @@ def block_payload(block: PdfBlock, figure_file: str) -> dict[str, Any]:
         numeric = list(block.numeric) or [False] * len(block.header)
         return {"kind": "table", "header": [fr(c) for c in block.header],
                 "rows": [[fr(c) for c in row] for row in block.rows],
-                "numeric": numeric, "caption": fr(block.caption)}
+                "numeric": numeric, "caption": fr(block.caption), "breakable": block.breakable}
     if isinstance(block, PdfSubheading):
         return {"kind": "subheading", "text": fr(block.text)}
     raise TypeError(f"not a PDF block: {type(block).__name__}")
@@ -275,11 +313,16 @@ def document_files(doc: PdfDocument) -> dict[str, bytes]:
                  "keywords": [fr(k) for k in doc.keywords]},
         "font": FONT_FAMILY,
         "title": fr(doc.title), "zone": fr(doc.zone_name), "subtitle": fr(doc.subtitle),
-        "year": int(doc.year),
+        "year": int(doc.year), "year_text": fr(doc.year_text),
         "intro": fr(doc.intro), "source": fr(doc.source),
         "fictitious": bool(doc.fictitious), "partial_year": bool(doc.partial_year),
         "key_figures": [{"label": fr(k.label), "value": fr(k.value), "detail": fr(k.detail),
                          "tone": k.tone} for k in doc.key_figures],
+        "notices": [{"title": fr(n.title), "text": fr(n.text)} for n in doc.notices],
+        "labels": {"banner": fr(doc.labels.banner), "banner_detail": fr(doc.labels.banner_detail),
+                   "partial_year": fr(doc.labels.partial_year),
+                   "reading_key": fr(doc.labels.reading_key),
+                   "page_words": [fr(w) for w in doc.labels.page_words]},
         "sections": sections,
     }
     files[DATA_FILE] = json.dumps(data, ensure_ascii=False).encode("utf-8")
@@ -324,8 +367,9 @@ def typeset(doc: PdfDocument) -> bytes:
 def layout_marks(doc: PdfDocument) -> list[dict[str, Any]]:
     """Where the template put each heading and block, in reading order: ``{"kind",
     "page"}`` with kind ``heading``, ``subheading``, ``paragraph``, ``figure``,
-    ``table``, and ``figure-end`` / ``table-end`` after a chart or table (to check
-    that no heading is left alone at a page bottom and no chart is split)."""
+    ``table``, ``long-table`` (one that may break, see :class:`PdfTable`), and
+    ``figure-end`` / ``table-end`` / ``long-table-end`` after it (to check that no
+    heading is left alone at a page bottom and no chart or short table is split)."""
     raw = typst.query(document_files(doc), LAYOUT_LABEL, field="value",
                       font_paths=[str(FONT_DIR)], ignore_system_fonts=True)
     return json.loads(raw)
