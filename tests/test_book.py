@@ -217,6 +217,43 @@ def test_page_key_tracks_every_input(prepared):
     assert job.key == book.plan_pages(deps, Path(prepared.path), 2024)[0].key  # stable
 
 
+def test_every_data_file_a_page_reads_is_hashed():
+    hashed = set(paths.page_data_files())
+    from tradebook import geo, texts
+
+    for read_by_pages in (texts.CAVEATS_FILE, geo.GEOMETRY_PATH, texts.TEXTS_FILE,
+                          paths.NOMENCLATURES / "departements.csv"):
+        assert read_by_pages in hashed
+    assert not any(paths.SAMPLE_DIR in p.parents for p in hashed)  # keyed by data_hash
+
+
+def test_editing_a_caveat_changes_the_page_key(tmp_path, monkeypatch, prepared):
+    """Issue 8: an edited Paris caveat must re-execute 75 (it stayed stale)."""
+    root = tmp_path / "depot"
+    shutil.copytree(paths.ROOT / "tradebook", root / "tradebook",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(paths.DATA, root / "data", ignore=shutil.ignore_patterns(*paths.NOT_PAGE_INPUTS))
+    monkeypatch.setattr(paths, "ROOT", root)
+    monkeypatch.setattr(paths, "DATA", root / "data")
+    paris = book.select_departements(["75"])
+
+    def key() -> str:
+        return book.plan_pages(paris, Path(prepared.path), 2024)[0].key
+
+    before = key()
+    (root / "data" / "raw").mkdir()
+    (root / "data" / "raw" / "publication.zip").write_bytes(b"PK")  # a source: not a page input
+    assert key() == before
+    caveats = root / "data" / "avertissements.csv"
+    caveats.write_text(caveats.read_text(encoding="utf-8").replace("Par convention", "Selon l'usage"),
+                       encoding="utf-8")
+    assert key() != before
+    geometry = root / "data" / "geo" / "departements.topojson"
+    edited = key()
+    geometry.write_bytes(geometry.read_bytes() + b"\n")
+    assert key() != edited
+
+
 def test_only_changed_or_missing_pages_run(tmp_path):
     zones = book.select_departements(["14", "61", "50"])
     jobs = [book.PageJob(zone, {}, f"cle-{zone.code}", tmp_path / f"{zone.code}.ipynb",

@@ -215,13 +215,15 @@ def sha256_files(files: Iterable[Path], root: Path) -> str:
 
 
 def code_hash() -> str:
-    """Hash of the whole ``tradebook`` package, the project's data tables and texts
-    (everything a page may read) and key library versions. The whole package is
-    hashed: a hand-kept list of modules pages do not import would silently skip
-    re-executions when it is wrong."""
+    """Hash of the whole ``tradebook`` package, every file of ``data/`` that pages read
+    (``paths.page_data_files``: texts, caveats, nomenclatures, map geometry; not the
+    raw sources, keyed through the prepared data) and key library versions. Whole
+    folders are hashed, not lists of files: a hand-kept list silently skips
+    re-executions when it is wrong (an edited caveat left a page stale)."""
     package = paths.ROOT / "tradebook"
-    files = [*package.rglob("*.py"), *package.rglob("*.typ"),
-             *paths.NOMENCLATURES.glob("*.csv"), *paths.DATA.glob("*.yml")]
+    files = [*(p for p in package.rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"),
+             *paths.page_data_files()]
     versions = []
     for name in HASHED_PACKAGES:
         try:

@@ -14,6 +14,10 @@ SAMPLE_PREVIOUS_ZIP = SAMPLE_DIR / "dgddi_echantillon_fictif_2023.zip"
 SAMPLE_SOURCES = (SAMPLE_PREVIOUS_ZIP, SAMPLE_ZIP)
 RAW = DATA / "raw"
 PREPARED = DATA / "prepared"
+# The folders of data/ that pages do not read: the raw sources and the sample are read
+# only through a preparation, whose own hash keys the pages. Every other file under
+# data/ (texts, caveats, nomenclatures, map geometry...) is an input of every page.
+NOT_PAGE_INPUTS = ("sample", "raw", "prepared")
 BOOK = ROOT / "book"
 NOTEBOOKS = ROOT / "notebooks"
 TEMPLATE = NOTEBOOKS / "fiche_departement.ipynb"
@@ -45,3 +49,13 @@ def is_published(page: str) -> bool:
     """Whether the page ``page`` (``departements/61``) is part of the book being built."""
     listed = os.environ.get(BOOK_PAGES_ENV)
     return listed is None or page in listed.split(",")
+
+
+def page_data_files(data: Path | None = None) -> list[Path]:
+    """Every file of ``data`` (by default ``data/``) that pages read: all of it except
+    the folders named in ``NOT_PAGE_INPUTS`` and hidden files."""
+    data = DATA if data is None else Path(data)
+    return sorted(p for p in data.rglob("*")
+                  if p.is_file()
+                  and p.relative_to(data).parts[0] not in NOT_PAGE_INPUTS
+                  and not any(part.startswith(".") for part in p.relative_to(data).parts))
