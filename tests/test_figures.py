@@ -140,6 +140,93 @@ def test_a_new_figure_is_one_entry_one_indicator_one_text_block(throwaway, prepa
                                           "departement_61_2024_concentration.svg").read_text()
 
 
+GUIDE = paths.BOOK / "guide-analyste.md"
+RECIPE_BLOCK = re.compile(r"^(?P<indent> *)```(?P<lang>python|yaml)\n(?P<body>.*?)^(?P=indent)```",
+                          re.M | re.S)
+
+
+def recipe_blocks() -> list[tuple[str, str]]:
+    """The code blocks of the guide's « Ajouter un indicateur », as (language, code)."""
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index("## Ajouter un indicateur"):]
+    section = section[:section.index("\n## ", 1)]
+    return [(m["lang"], "".join(line.removeprefix(m["indent"])  # the list item's indent only
+                                for line in m["body"].splitlines(keepends=True)))
+            for m in RECIPE_BLOCK.finditer(section)]
+
+
+def test_the_guides_recipe_works_as_written(tmp_path, monkeypatch, prepared):
+    """Every block of the recipe pasted where it says (its first line names the file):
+    the new figure shows in the page, the CSV export and the images, and the
+    recipe's own test passes."""
+    import test_indicators
+
+    from tradebook import indicators, tables
+
+    modules = {"tradebook/indicators.py": indicators, "tradebook/charts.py": charts,
+               "tradebook/tables.py": tables, "tests/test_indicators.py": test_indicators}
+    blocks = recipe_blocks()
+    python = [code for lang, code in blocks if lang == "python"]
+    yaml_blocks = [code for lang, code in blocks if lang == "yaml"]
+    assert len(yaml_blocks) == 1
+    files = [code.splitlines()[0] for code in python]
+    assert files == ["# tradebook/indicators.py", "# tradebook/charts.py",
+                     "# tradebook/tables.py", "# tradebook/figures.py",
+                     "# tradebook/figures.py", "# tests/test_indicators.py"]
+    figures_namespace = dict(vars(figures))
+    entries, tests = [], []
+    for code in python:
+        target = code.splitlines()[0].removeprefix("# ")
+        if target == "tradebook/figures.py":
+            body = "\n".join(code.splitlines()[1:])
+            if body.lstrip().startswith("Figure("):
+                entries.extend(eval(f"({body}\n)", figures_namespace))  # "Figure(...),"
+            else:
+                exec(body, figures_namespace)  # the import line
+            continue
+        module = modules[target]
+        namespace = dict(vars(module))
+        exec(code, namespace)
+        for name, value in namespace.items():
+            if name not in vars(module):
+                monkeypatch.setattr(module, name, value, raising=False)
+                if name.startswith("test_"):
+                    tests.append(value)
+    assert [e.key for e in entries] == ["concentration"] and len(tests) == 1
+    tests[0]()  # the recipe's test passes on its own indicator
+
+    text = texts_module.TEXTS_FILE.read_text(encoding="utf-8")
+    text = text.replace("\nfigures:\n", "\nfigures:\n" + yaml_blocks[0], 1)
+    path = tmp_path / "textes.yml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(texts_module, "TEXTS_FILE", path)
+    with figures.registered(*entries, before="produits_exportations"):
+        page = page_of(prepared, "61")
+        html = page.section_html("balance")
+        assert html.count('class="tradebook-chart"') == 2  # partners, then the new figure
+        assert "Le premier client reçoit" in html
+        written = fiche_module.write_csv(page.fiche, tmp_path / "csv")
+        csv_file = tmp_path / "csv" / "departement_61_2024_concentration.csv"
+        assert csv_file in written
+        table = pd.read_csv(csv_file, sep=";", encoding="utf-8-sig", decimal=",")
+        assert table["valeur_eur"].sum() == page.fiche.totaux.exportations  # nothing lost
+        images = fiche_module.write_images(page.fiche, tmp_path / "img")
+        svg = tmp_path / "img" / "departement_61_2024_concentration.svg"
+        assert svg in images and "Concentration des clients" in svg.read_text()
+        # the key added to test_charts.KEYS, as the recipe says: the checks of every chart
+        import test_charts
+
+        charts_of_orne = test_charts.fiche_charts(test_charts.realistic_fiche())
+        test_charts.test_spec_validates_against_vega_lite_schema(charts_of_orne, "concentration")
+        test_charts.test_chart_has_french_locale_title_subtitle_and_source(charts_of_orne,
+                                                                           "concentration")
+        scene = test_charts.scene_of(charts_of_orne["concentration"])
+        test_charts.test_rendered_width_is_at_most_600_px({"concentration": scene},
+                                                          "concentration")
+        assert len(test_charts.items(scene, "barres")) == Rules().partenaires
+        assert any(re.fullmatch(r"\d+,\d+\u00a0%", t) for t in test_charts.all_texts(scene))
+
+
 def test_a_figure_without_its_text_block_is_refused_at_load(monkeypatch):
     with figures.registered(THROWAWAY):
         with pytest.raises(TextError, match="texte manquant « figures.concentration"):

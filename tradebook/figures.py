@@ -12,8 +12,10 @@ A page is a sequence of sections (their order and headings are in
 
 Charts, tables, the page (:mod:`tradebook.report`), ``fiche --csv/--images`` and
 the book iterate over :data:`REGISTRY`; no other module lists figure keys.
-Adding a figure is one :class:`Figure` here, one indicator function, one text
-block in ``data/textes.yml`` and one test (see the analyst's guide).
+Adding a figure to an existing section touches six places: an indicator function
+(``indicators.py``), a chart builder (``charts.py``), a table builder (``tables.py``),
+one :class:`Figure` here, one text block in ``data/textes.yml`` and the tests; the
+analyst's guide gives the recipe, and a test runs it as written.
 """
 
 from __future__ import annotations
