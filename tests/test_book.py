@@ -508,6 +508,25 @@ def test_a_fiche_that_cannot_be_printed_fails_its_page_and_publishes_nothing(lay
     assert "departements/976" not in book.read_state(layout.state)
 
 
+GENERATED = ["sortie.ipynb", "fiches/departement_61_2024_partenaires.csv",
+             "book/_static/tableaux/france_2024_departements.csv"]
+
+
+def test_what_the_guide_and_the_book_write_is_ignored_by_git():
+    """The analyst's outputs (``sortie.ipynb``, ``fiches/``) and the CSV files the
+    book writes into ``book/_static/tableaux/`` are never committed."""
+    lines = (paths.ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {"sortie.ipynb", "fiches/", "book/_static/tableaux/"} <= set(lines)
+    if shutil.which("git") is None or not (paths.ROOT / ".git").exists():
+        pytest.skip("pas de dépôt git ici : seul le contenu de .gitignore est vérifié")
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", *GENERATED],
+                             cwd=paths.ROOT, capture_output=True, text=True)
+    assert ignored.stdout.split() == GENERATED
+    tracked = subprocess.run(["git", "ls-files", "book/_static/tableaux"], cwd=paths.ROOT,
+                             capture_output=True, text=True, check=True)
+    assert tracked.stdout == ""
+
+
 @pytest.mark.book
 def test_analyst_runs_the_template_with_plain_papermill(tmp_path, prepared):
     """The guide's ``papermill ... -r departement 14`` gives a report: headings that
