@@ -527,17 +527,57 @@ def test_what_the_guide_and_the_book_write_is_ignored_by_git():
     assert tracked.stdout == ""
 
 
+GUIDE_PAPERMILL = "papermill notebooks/fiche_departement.ipynb sortie.ipynb -r departement 14"
+EXTERNAL_ADDRESS = ("192.0.2.1", 80)  # TEST-NET-1: never routed, and not local
+
+
+def offline_sandbox() -> list[str] | None:
+    """The command prefix that runs a shell command without network (a new network
+    namespace holding only the loopback, up, for the kernel's local sockets), or
+    ``None`` when this machine does not allow unprivileged namespaces."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return None
+    probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True)
+    return ["unshare", "-rn", "sh", "-c"] if probe.returncode == 0 else None
+
+
+def run_offline(command: str, **kwargs) -> subprocess.CompletedProcess:
+    """``command`` (a shell command line) in the offline sandbox."""
+    sandbox = offline_sandbox()
+    assert sandbox is not None
+    return subprocess.run([*sandbox, f"ip link set lo up && {command}"], **kwargs)
+
+
+def test_the_offline_sandbox_cuts_the_network():
+    if offline_sandbox() is None:
+        pytest.skip("unshare -rn indisponible ici (espaces de noms réseau non autorisés) : "
+                    "le test papermill tourne alors sans couper le réseau")
+    probe = (f"{sys.executable} -c \"import socket; s = socket.socket(); s.settimeout(3); "
+             f"print(s.connect_ex({EXTERNAL_ADDRESS!r}))\"")
+    result = run_offline(probe, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() not in ("", "0")  # unreachable: no route out
+
+
 @pytest.mark.book
-def test_analyst_runs_the_template_with_plain_papermill(tmp_path, prepared):
-    """The guide's ``papermill ... -r departement 14`` gives a report: headings that
-    name Calvados, charts as SVG images (no CDN, nothing to load), and nbconvert
-    turns it into a readable HTML page."""
+def test_analyst_runs_the_template_with_plain_papermill(tmp_path):
+    """The guide's own command, exactly (``papermill notebooks/fiche_departement.ipynb
+    sortie.ipynb -r departement 14``, no ``-p donnees``), with the network cut when
+    this machine allows it, gives a report: headings that name Calvados, charts as
+    SVG images (no CDN, nothing to load), and nbconvert turns it into a readable
+    HTML page."""
+    guide = (paths.BOOK / "guide-analyste.md").read_text(encoding="utf-8")
+    assert f"\n{GUIDE_PAPERMILL}\n" in guide
     env = {k: v for k, v in os.environ.items() if k != render.RENDERER_ENV}
-    out = tmp_path / "sortie.ipynb"
-    command = [sys.executable, "-m", "papermill", str(paths.TEMPLATE), str(out),
-               "-r", "departement", "14", "-p", "donnees", str(prepared.path),
-               "--no-progress-bar"]
-    subprocess.run(command, check=True, env=env, cwd=paths.ROOT, capture_output=True)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # .venv/bin
+    (tmp_path / "notebooks").symlink_to(paths.NOTEBOOKS)  # run as from the repository,
+    out = tmp_path / "sortie.ipynb"                       # without writing into it
+    if offline_sandbox() is not None:
+        result = run_offline(GUIDE_PAPERMILL, env=env, cwd=tmp_path, capture_output=True,
+                             text=True)
+    else:  # said by test_the_offline_sandbox_cuts_the_network's skip
+        result = subprocess.run(GUIDE_PAPERMILL.split(), env=env, cwd=tmp_path,
+                                capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

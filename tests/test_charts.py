@@ -548,6 +548,42 @@ def test_sankey_node_labels_have_french_values_and_do_not_overlap(scenes, fiche)
             assert tops[i] >= tops[i - 1] + heights[i - 1] - 0.01
 
 
+def node(code: str, name: str, height: float) -> dict:
+    """A Sankey node as ``distinct_node_labels`` reads it."""
+    return {"code": code, "libelle": name, "valeur_txt": f"12,3{NBSP}M€", "y0": 0, "y1": height}
+
+
+def shown_name(label: str) -> str:
+    """What a node label shows of the name: every line but the value."""
+    return label.removesuffix(f"12,3{NBSP}M€").rstrip(" \n")
+
+
+@pytest.mark.parametrize("height", [10, 30])  # name and value on one line, on two lines
+def test_sankey_labels_sharing_a_long_prefix_stay_distinct(height):
+    hunting = "Produits de la culture et de l'élevage, de la chasse et services annexes"
+    fishing = "Produits de la culture et de l'élevage, de la pêche et de l'aquaculture"
+    short = [charts.node_label(name, f"12,3{NBSP}M€", height) for name in (hunting, fishing)]
+    assert short[0] == short[1]  # shortened alone, both read « Produits de la culture et… »
+    labels = charts.distinct_node_labels([node("A01Z", hunting, height),
+                                          node("A03Z", fishing, height),
+                                          node("C10E", "Produits laitiers et glaces", height)])
+    names = [shown_name(label) for label in labels]
+    assert len(set(names)) == 3
+    assert names[2] == "Produits laitiers et glaces"  # a name without a twin is left alone
+    room = charts.max_chars(charts.LABEL_AREA - charts.LABEL_GAP, style.SMALL_SIZE)
+    assert all(len(line) <= room for label in labels for line in label.split("\n"))
+    assert all(label.endswith(f"12,3{NBSP}M€") for label in labels)
+
+
+def test_sankey_labels_alike_even_on_two_lines_get_their_codes():
+    first = "Produits de la culture et de l'élevage, de la chasse et services annexes, lot A"
+    second = "Produits de la culture et de l'élevage, de la chasse et services annexes, lot B"
+    labels = charts.distinct_node_labels([node("A01Z", first, 10), node("A03Z", second, 10)])
+    names = [shown_name(label) for label in labels]
+    assert names[0] != names[1]
+    assert names[0].endswith("(A01Z)") and names[1].endswith("(A03Z)")
+
+
 def test_spread_labels_keeps_order_spacing_and_bounds():
     pos = charts.spread_labels([10, 11, 12, 100], [12, 12, 24, 12], 0, 105)
     assert pos[0] >= 6 and pos[-1] <= 99

@@ -7,6 +7,7 @@ expected figure below is worked out by hand from FIXTURE.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -379,6 +380,19 @@ def test_csv_marks_fictitious_data_and_neutralises_formulas():
     assert frame["valeur_eur"].tolist() == [-5, 1, 2, 3, 4, 5]  # numbers stay numbers
     assert frame["rouge"].tolist() == ["oui", "non"] * 3
     assert set(frame["source"]) == {"Données fictives : ne pas citer"}
+
+
+@pytest.mark.parametrize("flavour", ["excel-fr", "international"])
+def test_csv_cell_starting_with_carriage_return_or_tab_is_neutralised(flavour):
+    assert fiche_module.neutralised("\r=1+1") == "'\r=1+1"
+    assert fiche_module.neutralised("\t@SUM(A1)") == "'\t@SUM(A1)"
+    assert fiche_module.neutralised("Allemagne\t") == "Allemagne\t"  # only a leading one
+    raw = pd.DataFrame({"libelle": ["\r=HYPERLINK(\"http://x\")", "\t=1+1"]})
+    text = fiche_module.csv_text(fiche_module.csv_frame(raw, "DGDDI"),
+                                 fiche_module.CSV_FLAVOURS[flavour])
+    sep = fiche_module.CSV_FLAVOURS[flavour].separator
+    read = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    assert read["libelle"].tolist() == ["'\r=HYPERLINK(\"http://x\")", "'\t=1+1"]
 
 
 def test_csv_of_an_empty_flux_has_headers_only(capsys, prepared_dir, tmp_path):
