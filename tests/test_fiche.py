@@ -489,6 +489,51 @@ def test_region_and_france_tables_add_up(prepared):
     assert "99" in set(paca.departements["dgddi"])
 
 
+METROPOLITAN_REGIONS = ["11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93",
+                        "94"]
+OVERSEAS_REGIONS = ["01", "02", "03", "04", "06"]  # Guadeloupe ... Mayotte (INSEE)
+MONACO = "99"
+
+
+def test_all_regions_add_up_to_france_and_each_region_to_its_departements():
+    """On the sample, to the euro, for both flux: what the region and France pages
+    show (their totals and their tables of départements) adds up. The départements'
+    sums are read from the prepared rows, not from the prepared totals. Monaco is
+    counted in Provence-Alpes-Côte d'Azur (methodology): the 18 regions make France,
+    and so do the 100 areas with a page plus Monaco."""
+    from tradebook.exposure import areas_overview
+    from tradebook.indicators import zone_totals
+    from tradebook.paths import SAMPLE_ZIP
+
+    sample = prepare.ensure_prepared(SAMPLE_ZIP, YEAR)
+    rows = pd.read_parquet(Path(sample.path) / "flux.parquet",
+                           columns=["flux", "departement", "valeur"])
+    area_sums = rows.groupby(["flux", "departement"])["valeur"].sum()
+    totals, countries = sample.totals(), sample.country_totals()
+    assert sorted(r.code for r in nom.regions()) == sorted(METROPOLITAN_REGIONS + OVERSEAS_REGIONS)
+    france = zone_totals(totals, nom.france_zone())
+    for flux, code in (("exportations", "E"), ("importations", "I")):
+        def area(dgddi: str) -> int:
+            return int(area_sums.get((code, dgddi), 0))
+
+        region_totals = {}
+        for region in METROPOLITAN_REGIONS + OVERSEAS_REGIONS:
+            zone = nom.region_zone(nom.resolve_region(region))
+            members = [d.code_dgddi for d in nom.departements_of(region)]
+            shown = getattr(zone_totals(totals, zone), flux)
+            assert shown == sum(area(d) for d in members), (region, flux)
+            table = areas_overview(members, totals, countries)  # the region page's table
+            assert int(table[flux].sum()) == shown, (region, flux)
+            assert (MONACO in members) == (region == "93")
+            region_totals[region] = shown
+        assert sum(region_totals.values()) == getattr(france, flux)
+        with_a_page = [d.code_dgddi for d in nom.page_departements()]
+        assert len(with_a_page) == 100 and MONACO not in with_a_page
+        assert sum(area(d) for d in with_a_page) + area(MONACO) == getattr(france, flux)
+        assert int(rows.loc[rows["flux"] == code, "valeur"].sum()) == getattr(france, flux)
+    assert area_sums.get(("E", MONACO), 0) > 0  # Monaco does trade in the sample
+
+
 def test_the_us_ranking_of_the_national_page_is_every_fiche_s(capsys, prepared, prepared_dir):
     from tradebook.exposure import us_ranking
 
