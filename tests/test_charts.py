@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import vl_convert as vlc
 
-from tradebook import charts, figures, nomenclatures, style, tables
+from tradebook import charts, evolution_charts, figures, nomenclatures, style, tables
 from tradebook.charts import (
     ChartContext,
     ChartWords,
@@ -635,6 +635,229 @@ def test_save_chart_writes_svg_and_png_atomically(tmp_path, fiche_charts_real):
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [
         "partenaires.png", "partenaires.svg"]
     assert svg.stat().st_mode & 0o777 == 0o644
+
+
+# --------------------------------------------------------------------------- the year before
+
+PREVIOUS_YEAR = 2023
+SIGNED_AMOUNT = re.compile(r"[+\u2212]\d{1,3}(?:\u202f\d{3})*,\d\u00a0[kM]?€")
+SIGNED_CHANGE = re.compile(r"\((?:[+\u2212]\d{1,3}(?:\u202f\d{3})*,\d+\u00a0%|0,0\u00a0%|–)\)")
+
+
+def previous_matrix(flux: str) -> pd.DataFrame:
+    """The same trade a year earlier, by hand-written rules: each pair moved by -30 %
+    to +30 %, some pairs traded then and not now (and none of product C13Z now
+    traded then), so that products rise, fall, appear and vanish."""
+    now = _matrix(flux)
+    rows = []
+    for k, (p, c, value) in enumerate(now.itertuples(index=False)):
+        i, j = k // len(COUNTRIES), k % len(COUNTRIES)
+        factor = 1 + ((i * 13 + j * 5 + (2 if flux == "importations" else 0)) % 13 - 6) / 20
+        before = int(round(value * factor))
+        if value == 0 and (i * j) % 5 == 1:
+            before = 4_000_000 + 100_000 * i  # a pair that stopped
+        if p == "C13Z":
+            before = 0  # a product new this year
+        rows.append((p, c, before))
+    return pd.DataFrame(rows, columns=["produit", "pays", "valeur"])
+
+
+def changes_of(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """Every product traded in either year, by absolute change desc, ties by code."""
+    sums_now = now.groupby("produit")["valeur"].sum()
+    sums_before = before.groupby("produit")["valeur"].sum()
+    codes = sorted(c for c in set(sums_now.index) | set(sums_before.index)
+                   if sums_now.get(c, 0) or sums_before.get(c, 0))
+    labels = _labels(PRODUCTS)
+    frame = pd.DataFrame({"code": codes, "libelle": [labels[c] for c in codes],
+                          "valeur": [int(sums_now.get(c, 0)) for c in codes],
+                          "valeur_precedente": [int(sums_before.get(c, 0)) for c in codes]})
+    frame["variation_eur"] = frame["valeur"] - frame["valeur_precedente"]
+    frame["variation"] = [v / b if b else None
+                          for v, b in zip(frame["variation_eur"], frame["valeur_precedente"])]
+    frame["_taille"] = frame["variation_eur"].abs()
+    frame = frame.sort_values(["_taille", "code"], ascending=[False, True], kind="mergesort")
+    return frame.drop(columns="_taille").reset_index(drop=True)
+
+
+def fiche_with_previous_year() -> Fiche:
+    """The realistic Orne compared with its previous year (the evolution block built
+    here by hand, in the contract of :mod:`tradebook.evolution`)."""
+    from dataclasses import replace
+
+    from tradebook.evolution import Evolution, FluxChange
+
+    base = realistic_fiche()
+    now = {flux: _matrix(flux) for flux in ("exportations", "importations")}
+    before = {flux: previous_matrix(flux) for flux in now}
+    by_country = {flux: before[flux].groupby("pays")["valeur"].sum() for flux in now}
+    partners = base.partenaires
+    history = pd.DataFrame({"pays": partners["pays"].to_numpy(), **{
+        f"{flux}_precedent": [int(by_country[flux].get(c, 0)) for c in partners["pays"]]
+        for flux in now}})
+    by_product = {flux: before[flux].groupby("produit")["valeur"].sum() for flux in now}
+    evolution = Evolution(
+        annee_precedente=PREVIOUS_YEAR,
+        exportations=FluxChange(int(now["exportations"]["valeur"].sum()),
+                                int(before["exportations"]["valeur"].sum())),
+        importations=FluxChange(int(now["importations"]["valeur"].sum()),
+                                int(before["importations"]["valeur"].sum())),
+        partenaires=history,
+        produits={flux: pd.DataFrame({"code": base.produits[flux]["code"].to_numpy(),
+                                      "valeur_precedent": [int(by_product[flux].get(c, 0))
+                                                           for c in base.produits[flux]["code"]]})
+                  for flux in now},
+        variations={flux: changes_of(now[flux], before[flux]) for flux in now},
+    )
+    return replace(base, evolution=evolution)
+
+
+EVOLUTION_KEYS = ["partenaires", "evolution_exportations", "evolution_importations"]
+
+
+@pytest.fixture(scope="module")
+def compared() -> Fiche:
+    return fiche_with_previous_year()
+
+
+@pytest.fixture(scope="module")
+def compared_charts(compared) -> dict[str, alt.TopLevelMixin]:
+    return fiche_charts(compared)
+
+
+@pytest.fixture(scope="module")
+def compared_scenes(compared_charts) -> dict[str, dict]:
+    return {key: scene_of(compared_charts[key]) for key in EVOLUTION_KEYS}
+
+
+def test_the_fixture_s_changes_add_up_to_the_totals(compared):
+    for flux in ("exportations", "importations"):
+        changes = compared.evolution.variations[flux]
+        change = getattr(compared.evolution, flux)
+        assert int(changes["variation_eur"].sum()) == change.variation_eur  # nothing lost
+        assert int(changes["valeur"].sum()) == getattr(compared.totaux, flux)
+        assert (changes["variation_eur"] > 0).any() and (changes["variation_eur"] < 0).any()
+    assert "C13Z" in set(compared.evolution.variations["exportations"]["code"])
+
+
+@pytest.mark.parametrize("key", EVOLUTION_KEYS)
+def test_charts_with_the_previous_year_validate_and_stay_within_600_px(compared_charts,
+                                                                        compared_scenes, key):
+    spec = compared_charts[key].to_dict(validate=True)
+    assert vega_lite_schema_errors(spec) == []
+    assert spec["config"]["locale"]["number"]["decimal"] == ","
+    assert "Orne (61), 2024" in spec["title"]["text"]
+    assert spec["vconcat"][0]["title"]["text"] == ["Source : DGDDI, 2024"]
+    assert compared_scenes[key]["width"] <= style.MAX_WIDTH
+
+
+@pytest.mark.parametrize("flux", ["exportations", "importations"])
+def test_changes_chart_draws_the_largest_changes_green_up_red_down(compared, compared_scenes,
+                                                                   flux):
+    scene = compared_scenes[f"evolution_{flux}"]
+    changes = compared.evolution.variations[flux]
+    shown = changes[changes["variation_eur"] != 0].head(Rules().produits_exposition)
+    bars = items(scene, "barres")
+    assert len(bars) == len(shown) == Rules().produits_exposition
+    assert len(items(scene, "valeurs")) == len(shown)
+    zero_x = evolution_charts.PLOT_WIDTH / 2  # the domain is symmetric around 0
+    # bars top down in the order of the changes, each on its side of zero, in its colour
+    assert [round(b["y"], 3) for b in bars] == sorted(round(b["y"], 3) for b in bars)
+    by_y = sorted(bars, key=lambda b: b["y"])
+    for bar, change in zip(by_y, shown["variation_eur"]):
+        if change > 0:
+            assert bar["fill"] == style.POSITIVE and bar["x"] == pytest.approx(zero_x, abs=0.01)
+        else:
+            assert bar["fill"] == style.NEGATIVE
+            assert bar["x"] + bar["width"] == pytest.approx(zero_x, abs=0.01)
+    # bar lengths proportional to the changes in euros
+    ratios = [b["width"] / abs(c) for b, c in zip(by_y, shown["variation_eur"])]
+    assert max(ratios) == pytest.approx(min(ratios), rel=1e-3)
+
+
+@pytest.mark.parametrize("flux", ["exportations", "importations"])
+def test_changes_chart_labels_say_the_change_in_french(compared, compared_scenes, flux):
+    scene = compared_scenes[f"evolution_{flux}"]
+    changes = compared.evolution.variations[flux]
+    shown = changes[changes["variation_eur"] != 0].head(Rules().produits_exposition)
+    labels = [i["text"] for i in sorted(items(scene, "valeurs"), key=lambda i: i["y"])]
+    unit = charts.common_unit(shown["variation_eur"])
+    for label, row in zip(labels, shown.itertuples()):
+        amount, _, change = label.partition(" (")
+        assert SIGNED_AMOUNT.fullmatch(amount), label
+        assert SIGNED_CHANGE.fullmatch(f"({change}"), label
+        assert amount == charts.format_signed_eur(row.variation_eur, unit)
+        if row.valeur_precedente == 0:
+            assert change == "–)"  # new this year: no relative change
+    assert (f"Variation depuis {PREVIOUS_YEAR} des {len(shown)} produits dont les {flux} ont "
+            "le plus changé") in all_texts(scene)  # the subtitle counts the bars drawn
+
+
+def test_changes_chart_without_any_change_says_so():
+    still = pd.DataFrame({"code": ["C29A"], "libelle": ["Produits de l'industrie automobile"],
+                          "valeur": [5_000_000], "valeur_precedente": [5_000_000],
+                          "variation_eur": [0], "variation": [0.0]})
+    scene = scene_of(evolution_charts.changes_chart(still, ChartContext("Orne (61)", 2024),
+                                   words(annee="Valeur 2024", annee_precedente="Valeur 2023")))
+    assert items(scene, "barres") == []
+    assert "Rien à montrer." in all_texts(scene)
+
+
+def test_partners_with_the_previous_year_draw_one_tick_per_bar_at_last_year_s_level(
+        compared, compared_scenes):
+    scene = compared_scenes["partenaires"]
+    partners = compared.partenaires
+    history = compared.evolution.partenaires
+    bars, ticks = items(scene, "barres"), items(scene, "annee_precedente")
+    assert len(bars) == len(ticks) == 2 * len(partners)
+    exports = [b for b in bars if b["fill"] == style.EXPORTS]
+    imports = [b for b in bars if b["fill"] == style.IMPORTS]
+    zero = min(b["x"] for b in exports)
+    scale = max(b["width"] for b in exports) / partners["exportations"].max()  # px per euro
+    by_row = lambda marks: sorted(marks, key=lambda m: m["y"])  # noqa: E731
+    expected_exports = dict(zip(history["pays"], history["exportations_precedent"]))
+    expected_imports = dict(zip(history["pays"], history["importations_precedent"]))
+    tick_centres = sorted((t["y"] + t.get("height", 0) / 2, t["x"] + t.get("width", 0) / 2)
+                          for t in ticks)
+    rows = list(zip(tick_centres[0::2], tick_centres[1::2]))
+    assert len(rows) == len(partners)
+    for (left, right), code in zip(rows, partners["pays"]):
+        (_, x1), (_, x2) = left, right
+        low, high = sorted([x1, x2])
+        assert high == pytest.approx(zero + expected_exports[code] * scale, abs=1.5)
+        assert low == pytest.approx(zero - expected_imports[code] * scale, abs=1.5)
+    # last year's bars and this year's share the scale: this year's exports add up
+    assert sum(b["width"] for b in exports) == pytest.approx(
+        partners["exportations"].sum() * scale, rel=1e-3)
+    assert sum(b["width"] for b in imports) == pytest.approx(
+        partners["importations"].sum() * scale, rel=1e-3)
+
+
+def test_partners_with_the_previous_year_say_it_in_french(compared, compared_charts,
+                                                          compared_scenes):
+    spec = json.dumps(compared_charts["partenaires"].to_dict(), ensure_ascii=False)
+    assert f"Trait noir : le niveau de {PREVIOUS_YEAR}".replace(" :", f"{NBSP}:") in spec
+    assert f"Exportations {PREVIOUS_YEAR}" in spec and f"Importations {PREVIOUS_YEAR}" in spec
+    first, before = compared.partenaires.iloc[0], compared.evolution.partenaires.iloc[0]
+    unit = charts.partners_unit(compared.partenaires)
+    assert format_eur(before["exportations_precedent"], unit) in spec  # in the tooltip
+    values = [i["text"] for i in items(compared_scenes["partenaires"], "valeurs")]
+    assert charts.bar_value_text(first["exportations"], unit) in values
+    assert all(re.fullmatch(r"\d{1,3}(?:\u202f\d{3})*,\d", v) for v in values)
+    # each value label lies beyond both its bar and last year's tick
+    labels = items(compared_scenes["partenaires"], "valeurs")
+    ticks = items(compared_scenes["partenaires"], "annee_precedente")
+    zero = min(b["x"] for b in items(compared_scenes["partenaires"], "barres")
+               if b["fill"] == style.EXPORTS)
+    for label in labels:
+        row = [t for t in ticks if abs(t["y"] + t.get("height", 0) / 2 - label["y"]) < 1]
+        same_side = [t for t in row if (t["x"] >= zero) == (label["align"] == "left")]
+        assert same_side
+        tick_x = same_side[0]["x"] + same_side[0].get("width", 0) / 2
+        if label["align"] == "left":
+            assert label["x"] >= tick_x - 0.01
+        else:
+            assert label["x"] <= tick_x + 0.01
 
 
 # --------------------------------------------------------------------------- tables
