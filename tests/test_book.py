@@ -404,6 +404,38 @@ def test_page_texts(prepared, monkeypatch):
         "Pour comparaison")[1].split("</h3>")[0]
 
 
+@pytest.mark.parametrize("typed, link, words", [
+    ("61", "../regions/28.html", f"Page de la région{NBSP}: <a href=\"../regions/28.html\">"
+                                 "Normandie</a>."),
+    ("2A", "../regions/94.html", f"Page de la région{NBSP}: <a href=\"../regions/94.html\">"
+                                 "Corse</a>."),  # Corsica's area 20: region 94 has a page
+    ("976", "../departements/976.html", f"Mayotte forme une région à elle seule{NBSP}: cette "
+                                        "page est aussi <a href=\"../departements/976.html\">"
+                                        "celle de la région</a>."),
+    ("971", "../departements/971.html", "La Guadeloupe forme une région à elle seule"),
+])
+def test_a_departement_page_links_its_region_s_page(prepared, monkeypatch, typed, link, words):
+    """Issue 11: a département's introduction links its region's page; an overseas
+    département is a region of its own, its page serves, and the link points to it."""
+    monkeypatch.delenv(paths.BOOK_PAGES_ENV, raising=False)
+    intro = report.load(typed, 2024, str(prepared.path)).introduction_html()
+    assert intro.count(f'href="{link}"') == 1
+    assert words in intro
+    for above in (report.load(region="28", annee=2024, donnees=str(prepared.path)),
+                  report.load(france=True, annee=2024, donnees=str(prepared.path))):
+        intro = above.introduction_html()  # above the département: no such sentence
+        assert "Page de la région" not in intro and "à elle seule" not in intro
+
+
+def test_the_region_link_only_points_to_a_page_of_the_book(prepared, monkeypatch):
+    page = report.load("61", 2024, str(prepared.path))
+    monkeypatch.setenv(paths.BOOK_PAGES_ENV, "departements/61,france")  # no regions/28
+    assert "regions/28.html" not in page.introduction_html()
+    assert "Page de la région" not in page.introduction_html()
+    monkeypatch.setenv(paths.BOOK_PAGES_ENV, "departements/61,regions/28,france")
+    assert 'href="../regions/28.html"' in page.introduction_html()
+
+
 def test_page_by_name_and_for_region_or_france(prepared):
     assert report.load("calvados", 2024, str(prepared.path)).zone.code == "14"
     region = report.load(region="normandie", annee=2024, donnees=str(prepared.path))

@@ -54,7 +54,9 @@ FIGURE_TEXTS = frozenset({"titre", "sous_titre", "cle", "resume", "description",
 # Texts of the page itself, and the variables the page provides to each.
 PAGE_TEXTS: dict[str, frozenset[str]] = {
     "page.cle": frozenset(),
-    "page.introduction": frozenset({"annee", "de_zone", "comparaison", "methodologie"}),
+    "page.introduction": frozenset({"annee", "de_zone", "comparaison", "methodologie",
+                                    "region", "page_region", "lien_region", "region_propre",
+                                    "la_zone"}),
     "page.fictif_titre": frozenset(),
     "page.avertissement_titre": frozenset(),
     "page.telecharger_csv": frozenset(),

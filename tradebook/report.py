@@ -341,6 +341,29 @@ class Page:
                 "etats_unis": self.link(f"{paths.site_page('etats_unis')}.html"),
                 "france": self.link(f"{paths.site_page('france')}.html")}
 
+    def region_page(self) -> tuple[str, str]:
+        """A département's link to its region's page, as ``(kind, page)``: ``region``
+        and ``regions/28`` when the region has a page of its own (the 13 metropolitan
+        ones, Corsica's ``94`` included); ``propre`` and the département's own page
+        for an overseas département, a region alone whose page this one serves as;
+        ``("", "")`` above the département or when that page is not in the book."""
+        if self.level != "departement":
+            return "", ""
+        region = nomenclatures.region_by_code()[self.zone.region_code]
+        if region.page:
+            kind, page = "region", paths.site_page("region", region.code)
+        else:
+            kind, page = "propre", self.path
+        return (kind, page) if paths.is_published(page) else ("", "")
+
+    def region_values(self) -> dict[str, Any]:
+        """Variables of the introduction's sentence linking the region's page."""
+        kind, page = self.region_page()
+        name = self.zone.le_nom
+        return {"region": self.zone.region_nom, "page_region": self.link(f"{page}.html")
+                if page else "", "lien_region": kind == "region",
+                "region_propre": kind == "propre", "la_zone": name[:1].upper() + name[1:]}
+
     def comparison_zone(self, level: str) -> Zone:
         """The zone a figure is compared with: the page's region, or France."""
         return self.zone.region() if level == "region" else nomenclatures.france_zone()
@@ -387,7 +410,8 @@ class Page:
             return figures.page_texts(f"vues.{self.view}.introduction", self.view_values(),
                                       markdown_escape)
         values = {"annee": self.fiche.annee, "de_zone": self.zone.de_nom,
-                  "comparaison": self.comparison_text(), **self.links()}
+                  "comparaison": self.comparison_text(), **self.region_values(),
+                  **self.links()}
         return figures.page_texts("page.introduction", values, markdown_escape)
 
     def notices(self) -> list[Notice]:
