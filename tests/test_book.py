@@ -436,6 +436,29 @@ def test_the_region_link_only_points_to_a_page_of_the_book(prepared, monkeypatch
     assert 'href="../regions/28.html"' in page.introduction_html()
 
 
+@pytest.mark.parametrize("typed, words", [("976", "Aucune exportation de Mayotte"),
+                                          ("05", "Aucune exportation des Hautes-Alpes")])
+def test_a_departement_exporting_nothing_to_the_us_is_not_given_a_rank_in_words(
+        prepared, typed, words):
+    """The 8 areas without exports to the US rank 93 to 100 by code alone: the page
+    says they export nothing there; the JSON keeps the rank (its contract)."""
+    from tradebook import fiche as exports
+
+    page = report.load(typed, 2024, str(prepared.path))
+    block = page.fiche.exposition.exportations
+    assert block.total > 0 and block.etats_unis == 0
+    summary = page.section_html("exposition")
+    assert f"{words} ne va aux États-Unis (France{NBSP}:" in summary
+    assert "rang" not in summary.split("Hors de l")[0]  # the summary's first sentences
+    assert f"<strong>0{NBSP}%</strong> des exportations" not in summary
+    contract = exports.fiche_to_dict(page.fiche)["exposition"]["exportations"]
+    assert contract["part_etats_unis"] == 0.0
+    assert contract["rang_part_etats_unis"] == block.rang_part_etats_unis >= 93
+    assert contract["nb_departements"] == 100
+    ranked = report.load("61", 2024, str(prepared.path)).section_html("exposition")
+    assert "des exportations de l'Orne vont aux États-Unis (rang " in ranked
+
+
 def test_page_by_name_and_for_region_or_france(prepared):
     assert report.load("calvados", 2024, str(prepared.path)).zone.code == "14"
     region = report.load(region="normandie", annee=2024, donnees=str(prepared.path))

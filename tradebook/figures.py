@@ -425,13 +425,21 @@ def exposure_values(fiche: Fiche) -> dict[str, Any]:
             level = concentration_level(value, fiche.rules)
             values[f"hhi_{kind}_{short}"] = "–" if value is None else format_number(value, 2)
             values[f"lecture_{kind}_{short}"] = book_texts.text(f"exposition.lectures.{level}")
-    values["avec_rang"] = values["departement"] and bool(values["rang_e"])
-    values["sans_rang"] = values["pas_france"] and not values["avec_rang"]
+    # exports, but none to the United States: their rank (tied at 0 %, broken by code)
+    # says nothing, the page says there are none (the JSON keeps the rank, its contract)
+    exports = exposure.exportations
+    values["sans_etats_unis"] = (values["pas_france"] and exports.total > 0
+                                 and exports.etats_unis == 0)
+    values["avec_rang"] = (values["departement"] and bool(values["rang_e"])
+                           and not values["sans_etats_unis"])
+    values["sans_rang"] = (values["pas_france"] and not values["avec_rang"]
+                           and not values["sans_etats_unis"])
     return values
 
 
 EXPOSURE_NAMES = frozenset(
-    {"de_zone", "annee", "departement", "pas_france", "avec_rang", "sans_rang"}
+    {"de_zone", "annee", "departement", "pas_france", "avec_rang", "sans_rang",
+     "sans_etats_unis"}
     | {f"{name}_{s}" for s in "ei" for name in (
         "avec", "part_us", "part_us_france", "hors_ue", "rang", "nb", "hhi_pays",
         "hhi_produits", "lecture_pays", "lecture_produits")})
