@@ -21,9 +21,8 @@ import altair as alt
 import jsonschema
 import pandas as pd
 import pytest
-import vl_convert as vlc
 
-from tradebook import charts, evolution_charts, figures, nomenclatures, style, tables
+from tradebook import charts, evolution_charts, figures, nomenclatures, render, style, tables
 from tradebook.charts import (
     ChartContext,
     ChartWords,
@@ -219,7 +218,7 @@ def scenes(fiche_charts_real) -> dict[str, dict]:
 
 def scene_of(chart: alt.TopLevelMixin) -> dict:
     """The rendered scenegraph of a chart, with the French number locale."""
-    return vlc.vegalite_to_scenegraph(chart.to_dict(), format_locale=VEGA_FORMAT_LOCALE)
+    return render.scenegraph_of(chart.to_dict())
 
 
 def mark_nodes(scene: dict, name: str) -> list[dict]:

@@ -59,7 +59,7 @@ style.enable_theme()
 DESKTOP_WIDTH = 600  # px, the whole chart
 PHONE_WIDTH = 350  # px: a 390 px screen less the page margins
 PADDING = 8  # px, the theme's padding on each side
-STROKE_ROOM = 2  # px: frame strokes stick out of the view by half their width
+STROKE_ROOM = 3  # px: frame strokes stick out of the view by half their width (and a pixel of rounding)
 COLUMNS = ("dgddi", "nom", "valeur", "valeur_txt", "rang", "url")
 PARAM = "indicateur"
 

@@ -11,9 +11,9 @@ Typography: every reader-facing string goes through :func:`french_typography`
 (no-break spaces before ``:`` ``;`` ``!`` ``?`` ``%`` and inside « », typographic
 apostrophe); numbers come already formatted by :mod:`tradebook.formatting`.
 The font is Lato (SIL OFL 1.1, from the pinned ``fontpkg-lato`` wheel): static
-weights, full French coverage (U+202F, U+00A0, « », œ, É, ’, −, €) and Arial's
-widths within 1 %, so the chart labels laid out by vl-convert with Arial-like
-metrics keep their room once Typst draws them in Lato. System fonts are
+weights, full French coverage (U+202F, U+00A0, « », œ, É, ’, −, €). The charts
+are laid out by vl-convert in Lato too (:func:`tradebook.render.static_spec`), so
+their labels keep exactly their room once Typst draws them. System fonts are
 ignored: the same PDF on every machine, nothing fetched at run time.
 """
 
@@ -31,16 +31,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence, Union
 
-import fontpkg_lato
 import typst
 
 from tradebook.errors import TradebookError
+from tradebook.style import STATIC_FONT, STATIC_FONT_DIR
 from tradebook.files import current_umask, write_bytes_atomic
 from tradebook.nomenclatures import Zone
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "fiche.typ"
-FONT_FAMILY = fontpkg_lato.FAMILY
-FONT_DIR = fontpkg_lato.ROOT / "files"
+FONT_FAMILY = STATIC_FONT  # the charts are drawn in it too (render.static_spec)
+FONT_DIR = STATIC_FONT_DIR
 CHART_WIDTH_PX = 600  # the widest chart (style.MAX_WIDTH) ...
 CHART_SCALE = 0.86  # ... takes this share of the text width at scale 1 (labels ~7.8 pt)
 DATA_FILE = "data.json"

@@ -23,9 +23,11 @@ import hashlib
 import itertools
 import json
 import os
+import sys
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from tradebook.files import write_text_atomic
 from tradebook.formatting import VEGA_FORMAT_LOCALE
@@ -96,8 +98,24 @@ def vega_bundle_text() -> str:
     """
     import vl_convert as vlc
 
-    bundle = vlc.javascript_bundle(vl_version=vegalite_version())
+    with stderr_silenced():  # vl-convert 2 prints its bundler's passes (« tree-shaker »)
+        bundle = vlc.javascript_bundle(vl_version=vegalite_version())
     return f"{bundle_header()}(function () {{\n{bundle}\n}})();\n"
+
+
+@contextmanager
+def stderr_silenced() -> Iterator[None]:
+    """The process's standard error (file descriptor 2, where native code writes)
+    sent to ``/dev/null`` for the time of a block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def bundle_header() -> str:
@@ -243,20 +261,52 @@ def chart_spec(chart: Any) -> dict:
     return chart.to_dict(validate=False)
 
 
-def svg_of(spec: dict) -> str:
-    """SVG text of a Vega-Lite spec, drawn offline by vl-convert with French numbers."""
+@lru_cache(maxsize=1)
+def _static_converter():
+    """vl-convert, with the static font (:data:`tradebook.style.STATIC_FONT`) registered
+    once per process."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(spec, vl_version=vegalite_version(),
-                               format_locale=dict(VEGA_FORMAT_LOCALE))
+    from tradebook.style import STATIC_FONT_DIR
+
+    vlc.register_font_directory(str(STATIC_FONT_DIR))
+    return vlc
+
+
+def static_spec(spec: dict) -> dict:
+    """``spec`` drawn offline: the theme's font stack (a browser's fonts) replaced by
+    the shipped static font, so that charts are measured and drawn alike on every
+    machine (vl-convert takes the first family of a stack, not the first present)."""
+    from tradebook.style import FONT, STATIC_FONT
+
+    def replaced(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: replaced(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [replaced(v) for v in value]
+        return STATIC_FONT if value == FONT else value
+
+    return {k: (v if k == "datasets" else replaced(v)) for k, v in spec.items()}
+
+
+def svg_of(spec: dict) -> str:
+    """SVG text of a Vega-Lite spec, drawn offline by vl-convert with French numbers."""
+    return _static_converter().vegalite_to_svg(static_spec(spec), vl_version=vegalite_version(),
+                                               format_locale=dict(VEGA_FORMAT_LOCALE))
 
 
 def png_of(spec: dict, scale: float = PNG_SCALE) -> bytes:
     """PNG bytes of a Vega-Lite spec (``scale`` x its CSS pixel size), French numbers."""
-    import vl_convert as vlc
+    return _static_converter().vegalite_to_png(static_spec(spec), vl_version=vegalite_version(),
+                                               scale=scale,
+                                               format_locale=dict(VEGA_FORMAT_LOCALE))
 
-    return vlc.vegalite_to_png(spec, vl_version=vegalite_version(), scale=scale,
-                               format_locale=dict(VEGA_FORMAT_LOCALE))
+
+def scenegraph_of(spec: dict) -> dict:
+    """Vega's scenegraph of a spec drawn offline (sizes, marks), as :func:`svg_of` lays
+    it out."""
+    return _static_converter().vegalite_to_scenegraph(
+        static_spec(spec), vl_version=vegalite_version(), format_locale=dict(VEGA_FORMAT_LOCALE))
 
 
 def requested_mode() -> str:

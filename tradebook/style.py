@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import altair as alt
+import fontpkg_lato
 
 from tradebook.formatting import VEGA_FORMAT_LOCALE
 
@@ -31,9 +32,14 @@ OTHERS_SHADE = "#c9ced6"
 FLUX_COLORS = {"importations": IMPORTS, "exportations": EXPORTS}
 FLUX_SHADES = {"importations": IMPORT_SHADES, "exportations": EXPORT_SHADES}
 
-# Fonts and sizes. Liberation Sans has Arial's metrics; DejaVu Sans carries the
-# narrow no-break space and the minus sign when the first fonts lack them.
+# Fonts and sizes. In the browser: Liberation Sans has Arial's metrics; DejaVu Sans
+# carries the narrow no-break space and the minus sign when the first fonts lack them.
 FONT = "Marianne, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
+# Drawn offline (vl-convert's SVG and PNG, the PDF fiches): Lato, shipped by the
+# pinned fontpkg-lato wheel (SIL OFL 1.1, full French coverage), so that a chart is
+# measured and drawn the same on every machine, whatever its system fonts.
+STATIC_FONT = fontpkg_lato.FAMILY
+STATIC_FONT_DIR = fontpkg_lato.ROOT / "files"
 MAX_WIDTH = 600  # px, labels included
 TITLE_SIZE = 15
 SUBTITLE_SIZE = 12
