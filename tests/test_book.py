@@ -340,8 +340,12 @@ def test_compact_table_right_aligns_numbers():
                           "Part": [f"12,3{NBSP}%", "–"]})
     html = report.compact_table(table)
     assert "<th>Pays</th>" in html and '<th class="num">Valeur</th>' in html
-    assert '<td class="num">12,3\u00a0%</td>' in html
+    assert 'class="table tradebook-table tradebook-n2 tradebook-n3"' in html
+    assert "<td>12,3\u00a0%</td>" in html and "<td>Allemagne</td>" in html
     assert "\n" not in html
+    css = (paths.BOOK / "_static" / "tradebook.css").read_text(encoding="utf-8")
+    assert all(f"table.tradebook-n{i} td:nth-child({i})" in css
+               for i in range(1, report.MAX_NUMERIC_COLUMN + 1))
 
 
 def test_page_texts(prepared, monkeypatch):

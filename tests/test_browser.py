@@ -309,3 +309,21 @@ def test_every_fiche_links_its_pdf_near_the_top(visits, site_url, path):
 def test_the_site_publishes_exactly_the_fiches_of_its_pages(built_book):
     assert sorted(p.name for p in (built_book.published / "pdf").iterdir()) == sorted(
         FICHES.values())
+
+
+def test_numbers_are_right_aligned_in_every_table(visits):
+    """Numeric columns are named once by a class of their table; the style sheet
+    right-aligns their cells (and no text column)."""
+    page = visits["departements/61.html"].page
+    aligns = page.evaluate(
+        "() => [...document.querySelectorAll('table.tradebook-table')]"
+        ".filter(t => t.tBodies[0].rows.length).map(t => {"
+        "  const heads = [...t.tHead.rows[0].cells];"
+        "  const row = t.tBodies[0].rows[0];"
+        "  return heads.map((h, i) => [h.classList.contains('num'),"
+        "    getComputedStyle(row.cells[i]).textAlign]);"
+        "})")
+    assert aligns
+    for table in aligns:
+        for numeric, align in table:
+            assert (align == "right") is numeric, table

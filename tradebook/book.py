@@ -280,6 +280,7 @@ class PageResult:
     seconds: float = 0.0
     error: str = ""
     notebook: str = ""  # where the failed notebook was kept
+    pdf_seconds: float = 0.0  # of ``seconds``, writing the printable fiche
 
 
 def book_page_list(zones: Sequence[Zone]) -> list[str]:
@@ -459,6 +460,7 @@ _TEMPLATE = None
 _LAYOUT: Layout = DEFAULT_LAYOUT
 _PROGRESS = None  # multiprocessing queue of (code, ok, error), set by init_worker
 _LAST_NOTEBOOK = None  # the notebook being executed (papermill does not write it here)
+_PDF_SECONDS = 0.0  # how long the last page's printable fiche took in its kernel
 STATIC_ENV = "TRADEBOOK_STATIC"  # where kernels write the charts shared between pages
 
 RESET_CODE = "get_ipython().reset(new_session=True, aggressive=False)"
@@ -484,10 +486,13 @@ def _client_class():
             super().papermill_execute_cells()
             if self.nb.metadata.get("papermill", {}).get("exception"):
                 return  # a cell failed: papermill reports it, there is no page to print
+            global _PDF_SECONDS
+            start = time.monotonic()
             code = PDF_CODE.format(folder=str(_LAYOUT.pdf))
             # a cell is passed only for the page's time limit (nbclient's timeout_func)
             reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False),
                                         self.nb.cells[-1])
+            _PDF_SECONDS = time.monotonic() - start
             content = (reply or {}).get("content", {})
             if content.get("status") != "ok":
                 raise PdfStepError(f"{content.get('ename', 'Erreur')} : "
@@ -595,8 +600,9 @@ def execute_page(job: PageJob, timeout: float) -> PageResult:
 
     from tradebook.template import page_notebook
 
-    global _LAST_NOTEBOOK
+    global _LAST_NOTEBOOK, _PDF_SECONDS
     start = time.monotonic()
+    _PDF_SECONDS = 0.0
     failed = _LAYOUT.failed / f"{job.code.replace('/', '-')}.ipynb"
     _LAST_NOTEBOOK = None
     try:
@@ -622,7 +628,7 @@ def execute_page(job: PageJob, timeout: float) -> PageResult:
     job.output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(job.output, nbformat.writes(nb))
     failed.unlink(missing_ok=True)
-    return PageResult(job.code, True, time.monotonic() - start)
+    return PageResult(job.code, True, time.monotonic() - start, pdf_seconds=_PDF_SECONDS)
 
 
 # --------------------------------------------------------------------------- main side
@@ -1156,6 +1162,10 @@ def _build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
         log(f"{len(summary.skipped)} page(s) inchangée(s), non réexécutée(s).")
     results = execute_pages(todo, workers, timeout, layout, progress=progress, verbose=verbose,
                             book_pages=book_page_list(zones))
+    # the printable fiches are written by the kernels as each page ends: their share
+    # of the execution, in wall-clock seconds (summed over pages, over the workers)
+    summary.timings["pdf"] = (sum(r.pdf_seconds for r in results)
+                              / max(1, min(workers, len(todo))))
     for result in results:
         if result.ok:
             state[result.code] = next(j.key for j in todo if j.code == result.code)

@@ -164,26 +164,40 @@ def chart_html(spec: dict) -> str:
     return embed_html(chart_id(spec, text), chart_label(spec), text)
 
 
-def shared_chart_html(spec: dict, name: str, folder: Path, url: str) -> str:
+def shared_chart_html(spec: dict, name: str, folder: Path, url: str, companion: str = "") -> str:
     """HTML drawing a chart shared by many pages (a region's or France's).
 
     The spec goes once into ``folder/<name>-<hash>.js`` (a script registering it
     in ``window.tradebookSpecs``, which also works when the site is opened from
     disk), and the page loads it from ``url`` (the folder's URL from the page).
-    Names carry a content hash, so a page never draws another run's data.
+    ``companion``, HTML shown under the chart on every page that shows it (its
+    reading key and data table), goes into the same file and is inserted in place
+    as the page is read. Names carry a content hash, so a page never draws another
+    run's data.
     """
     text = compact_json(spec)
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    shared_text = compact_json(companion) if companion else ""
+    digest = hashlib.sha1((text + shared_text).encode("utf-8")).hexdigest()[:12]
     file_name = f"{name}-{digest}.js"
+    key = json.dumps(file_name)
     target = Path(folder) / file_name
     script = (f"window.tradebookSpecs = window.tradebookSpecs || {{}};\n"
-              f"window.tradebookSpecs[{json.dumps(file_name)}] = {text};\n")
+              f"window.tradebookSpecs[{key}] = {text};\n")
+    if companion:
+        script += (f"window.tradebookHtml = window.tradebookHtml || {{}};\n"
+                   f"window.tradebookHtml[{key}] = {shared_text};\n")
     if not target.is_file() or target.read_text(encoding="utf-8") != script:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(target, script)
-    source = f'<script src="{url.rstrip("/")}/{file_name}"></script>\n'
-    return source + embed_html(chart_id(spec, text), chart_label(spec),
-                               f"(window.tradebookSpecs || {{}})[{json.dumps(file_name)}]")
+    element = chart_id(spec, text)
+    html = (f'<script src="{url.rstrip("/")}/{file_name}"></script>\n'
+            + embed_html(element, chart_label(spec), f"(window.tradebookSpecs || {{}})[{key}]"))
+    if companion:
+        html += (f'\n<div id="{element}-texte"></div><script>(function () {{\n'
+                 f'  var html = (window.tradebookHtml || {{}})[{key}];\n'
+                 f'  if (html) {{ document.getElementById("{element}-texte").outerHTML = html; }}\n'
+                 "})();</script>")
+    return html
 
 
 def embed_html(element: str, aria: str, spec_js: str) -> str:

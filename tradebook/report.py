@@ -184,25 +184,35 @@ def is_numeric_column(values: pd.Series) -> bool:
     return bool(cells) and all(NUMERIC_CELL.match(c) for c in cells)
 
 
+MAX_NUMERIC_COLUMN = 12  # tradebook.css right-aligns columns 1 to 12 by class
+
+
 def compact_table(table: pd.DataFrame, href=lambda page: f"{page}.html",
                   css: str = "") -> str:
     """A small HTML table without indentation (pages stay light), numbers right-aligned;
     a :class:`~tradebook.tables.Link` cell links to its page (``href`` turns a page path
-    into a URL from the current page)."""
+    into a URL from the current page).
+
+    A numeric column is named once, by a class of the table (``tradebook-n3`` for the
+    third column, aligned by ``tradebook.css``) and of its header cell, not on each
+    of its cells: the tables are most of a page's weight."""
     from tradebook.tables import Link
 
     numeric = [is_numeric_column(table[c].map(str)) for c in table.columns]
+    if any(numeric[MAX_NUMERIC_COLUMN:]):
+        raise ValueError(f"tradebook.css aligns numeric columns 1 to {MAX_NUMERIC_COLUMN} only")
 
-    def cell(tag: str, value: object, right: bool) -> str:
+    def cell(value: object) -> str:
         text = "–" if value is None or (isinstance(value, float) and pd.isna(value)) else value
-        body = (f'<a href="{esc(href(value.page))}">{esc(value.text)}</a>'
+        return (f'<a href="{esc(href(value.page))}">{esc(value.text)}</a>'
                 if isinstance(value, Link) else esc(text))
-        return f'<{tag} class="num">{body}</{tag}>' if right else f"<{tag}>{body}</{tag}>"
 
-    head = "".join(cell("th", c, r) for c, r in zip(table.columns, numeric))
-    rows = "".join("<tr>" + "".join(cell("td", v, r) for v, r in zip(row, numeric)) + "</tr>"
+    head = "".join(f'<th class="num">{cell(c)}</th>' if right else f"<th>{cell(c)}</th>"
+                   for c, right in zip(table.columns, numeric))
+    rows = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
                    for row in table.itertuples(index=False, name=None))
-    classes = " ".join(["table", "tradebook-table", css]).strip()
+    columns = [f"tradebook-n{i}" for i, right in enumerate(numeric, start=1) if right]
+    classes = " ".join(["table", "tradebook-table", *columns, css]).strip()
     return (f'<table class="{classes}"><thead><tr>{head}</tr></thead>'
             f"<tbody>{rows}</tbody></table>")
 
@@ -242,6 +252,7 @@ class Block:
     html: str = ""
     spec: dict | None = None
     label: str = ""
+    companion: str = ""  # HTML that goes with a shared chart (its reading key and table)
 
 
 @dataclass(frozen=True)
@@ -512,9 +523,16 @@ class Page:
                 if item.heading:
                     blocks.append(Block(
                         html=f'<h3 class="tradebook-comparaison">{esc(item.heading)}</h3>'))
+                texts = self._texts_block(item.rendered)
+                if item.spec is not None and item.shared is not None:
+                    # a comparison is the same on every page of the region: its
+                    # reading key and table travel with its shared chart
+                    blocks.append(Block(spec=item.spec, label=item.label,
+                                        companion=texts.html))
+                    continue
                 if item.spec is not None:
                     blocks.append(Block(spec=item.spec, label=item.label))
-                blocks.append(self._texts_block(item.rendered))
+                blocks.append(texts)
         return blocks
 
     def _texts_block(self, rendered: Rendered) -> Block:
@@ -563,7 +581,7 @@ class Page:
             return render.chart_html(block.spec)
         static = Path(os.environ.get(STATIC_ENV) or paths.BOOK / "_static")
         return render.shared_chart_html(block.spec, block.label, static / SHARED_CHARTS,
-                                        self.link(f"_static/{SHARED_CHARTS}"))
+                                        self.link(f"_static/{SHARED_CHARTS}"), block.companion)
 
     # -- what the cells display -------------------------------------------------
 
@@ -590,4 +608,5 @@ class Page:
             display(HTML(self.section_html(section)))
             return
         for block in self.section_blocks(section):
-            display(HTML(block.html if block.spec is None else render.image_html(block.spec, mode)))
+            display(HTML(block.html if block.spec is None else
+                         render.image_html(block.spec, mode) + block.companion))
