@@ -195,7 +195,7 @@ def test_default_sources_are_the_sample_publications(tmp_path, monkeypatch):
 
 def test_makefile_passes_several_sources():
     def dry_run(*variables: str) -> str:
-        result = subprocess.run(["make", "-n", "book", *variables], capture_output=True,
+        result = subprocess.run(["make", "--no-print-directory", "-n", "book", *variables], capture_output=True,
                                 text=True, cwd=paths.ROOT, timeout=60)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip().splitlines()[-1]
