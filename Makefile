@@ -48,4 +48,4 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_book.py
 
 clean:
-	rm -rf _build data/prepared book/departements book/regions book/france.ipynb book/exposition-etats-unis.md .cache book/_static/graphiques book/_static/tradebook-vega.js
+	rm -rf _build data/prepared book/departements book/regions book/france.ipynb book/exposition-etats-unis.md .cache book/_static/graphiques book/_static/tableaux book/_static/tradebook-vega.js
