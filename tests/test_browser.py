@@ -1,26 +1,25 @@
 """A real 3-département book opened in headless Chromium, offline.
 
 One book is built per test session (runner + Jupyter Book, strict) into a
-temporary folder and served on 127.0.0.1. Every request that is not for that
-server is aborted and recorded. Skipped only when Chromium is missing outside
-CI; in CI (variable ``CI`` set) a missing Chromium is a failure.
+temporary folder and served on 127.0.0.1. The browser is cut from the network but
+127.0.0.1, and every request for elsewhere is recorded. Skipped only when Chromium
+is missing outside CI; in CI (variable ``CI`` set) a missing Chromium is a failure.
+
+The checks themselves live in :mod:`tradebook.sitecheck`, which
+``scripts/check_site.py`` runs on every page of the whole book in CI: the site is
+checked here and there by the same functions.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import re
-import shutil
-import socketserver
-import threading
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from tradebook import book, figures, paths
+from tradebook import book, figures, paths, sitecheck
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
@@ -28,25 +27,14 @@ CODES = ["61", "2A", "976"]  # Orne, Corsica (typed 2A, page 20), Mayotte
 PAGES = ["departements/61.html", "departements/20.html", "departements/976.html",
          "france.html", "regions/28.html", "regions/94.html", "exposition-etats-unis.html",
          "departements/index.html"]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 FRENCH_AMOUNT = re.compile(r"\d{1,3}(?:\u202f\d{3})*,\d\u00a0M€")
 MAX_PAGE_BYTES = 300_000
 CHARTS = {"exposition-etats-unis.html": 4, "departements/index.html": 1}  # at least
 
 
-def chromium_path() -> str | None:
-    """Debian's Chromium, or None."""
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    path = chromium_path()
+    path = sitecheck.chromium_path()
     if path is None:
         if os.environ.get("CI"):
             pytest.fail("Chromium est introuvable alors que CI est défini : .ci/run doit l'installer")
@@ -67,70 +55,22 @@ def built_book(tmp_path_factory, chromium):
     return layout
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # noqa: D102 - keep the test output clean
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_url(built_book):
-    handler = functools.partial(QuietHandler, directory=str(built_book.published))
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with sitecheck.served(built_book.published) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
 def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with sitecheck.chromium_browser(chromium) as instance:
         yield instance
-        instance.close()
-
-
-class Visit:
-    """One page opened with every non-local request blocked and recorded."""
-
-    def __init__(self, browser, base: str, path: str):
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.page = self.context.new_page()
-        origin = base.rstrip("/")
-        self.page.route("**/*", lambda route: self._route(route, origin))
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.response = self.page.goto(urljoin(base, path), wait_until="load")
-
-    def _route(self, route, origin: str) -> None:
-        url = route.request.url
-        if url.startswith(origin + "/") or url.startswith("data:") or url.startswith("blob:"):
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort()
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture(scope="session")
 def visits(browser, site_url):
-    opened = {}
-    for path in [*PAGES, "introduction.html"]:
-        visit = Visit(browser, site_url, path)
-        if path in PAGES:
-            visit.page.wait_for_function(
-                "() => [...document.querySelectorAll('.tradebook-chart')].every("
-                "d => d.querySelector('svg') || d.textContent.includes('indisponible'))",
-                timeout=30_000)
-        opened[path] = visit
+    opened = {path: sitecheck.Visit(browser, site_url, path, wait_for_charts=path in PAGES)
+              for path in [*PAGES, "introduction.html"]}
     yield opened
     for visit in opened.values():
         visit.close()
@@ -139,12 +79,11 @@ def visits(browser, site_url):
 @pytest.mark.parametrize("path", PAGES)
 def test_every_chart_drew_svg_marks(visits, path):
     page = visits[path].page
-    counts = page.evaluate(
-        "() => [...document.querySelectorAll('.tradebook-chart')].map(d => "
-        "d.querySelectorAll('svg g[class*=\"mark-\"] path, svg g[class*=\"mark-\"] text').length)")
+    counts = sitecheck.chart_mark_counts(page)
     assert len(counts) >= CHARTS.get(path, 7), counts
     assert all(n > 0 for n in counts), counts
     assert "indisponible" not in page.inner_text("main")
+    assert sitecheck.chart_problems(page, CHARTS.get(path, 7)) == []
 
 
 @pytest.mark.parametrize("path", [*PAGES, "departements/index.html", "introduction.html"])
