@@ -293,7 +293,10 @@ def test_display_mode_is_svg_outside_the_book(monkeypatch):
 def test_book_chart_html_is_offline():
     spec = alt.Chart(pd.DataFrame({"x": [1500.5]})).mark_bar().encode(x="x:Q").to_dict()
     html = render.chart_html(spec)
-    assert "vegaEmbed" in html and '"renderer":"svg"' in html
+    assert "tradebookChart" in html  # the bundle's helper, which calls vegaEmbed
+    helper = render.chart_helper()
+    assert "window.vegaEmbed(" in helper and '"renderer":"svg"' in helper
+    assert '"config":{"aria":false}' in helper  # no English ARIA text from Vega
     assert "cdn" not in html.lower() and not re.search(r"(src|href)=\"?https?:", html)
 
 
@@ -315,6 +318,7 @@ def test_vega_bundle_matches_altair_and_is_scoped(tmp_path):
     assert text.splitlines()[1] == "(function () {"
     assert text.rstrip().endswith("})();")
     assert "window.vegaEmbed" in text
+    assert text.endswith(render.chart_helper())  # the book's chart helper follows Vega
     mtime = path.stat().st_mtime_ns
     render.write_vega_bundle(tmp_path)
     assert path.stat().st_mtime_ns == mtime  # unchanged content is not rewritten

@@ -177,12 +177,13 @@ def test_sortable_table_sorts_french_numbers(visits):
 def test_the_map_draws_every_departement_and_switches_indicator(visits):
     page = visits["departements/index.html"].page
     shapes = page.evaluate("() => document.querySelectorAll("
-                           "'.tradebook-chart svg path[aria-roledescription=\"geoshape\"]')"
-                           ".length")
+                           "'.tradebook-chart svg g[class*=\"departements_\"] path').length")
     assert shapes >= 101
     select = page.locator(".tradebook-chart select")
     assert select.count() == 1
     select.select_option("solde")
+    assert sitecheck.aria_problems(page) == []  # redrawn, still one image named in French
+    select.select_option("exportations")
 
 
 def test_vega_is_served_locally(built_book):
@@ -266,3 +267,27 @@ def test_numbers_are_right_aligned_in_every_table(visits):
     for table in aligns:
         for numeric, align in table:
             assert (align == "right") is numeric, table
+
+
+# --------------------------------------------------------------------------- screen readers (#14)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_charts_are_images_named_by_their_french_description(visits, path):
+    page = visits[path].page
+    assert sitecheck.aria_problems(page) == []
+    labels = page.evaluate("() => [...document.querySelectorAll('.tradebook-chart svg.marks')]"
+                           ".map(s => s.getAttribute('aria-label'))")
+    tree = page.locator("main").aria_snapshot()
+    for label in labels:
+        assert label and not sitecheck.ENGLISH_ARIA.search(label)
+    assert "group mark container" not in tree and "Title text" not in tree
+
+
+def test_the_first_chart_reads_its_registry_description(visits):
+    """The partners chart of the Orne is announced by the description of data/textes.yml."""
+    page = visits["departements/61.html"].page
+    label = page.locator(".tradebook-chart svg.marks").first.get_attribute("aria-label")
+    assert label.startswith("Principaux pays partenaires — Orne (61), 2024.")
+    assert "Barres horizontales opposées par pays" in label
+    assert label.endswith("Premier partenaire\u00a0: Belgique.")
