@@ -269,6 +269,49 @@ def test_numbers_are_right_aligned_in_every_table(visits):
             assert (align == "right") is numeric, table
 
 
+# --------------------------------------------------------------------------- themes (#11)
+
+CONTRAST_PAGES = [*PAGES, "introduction.html"]
+
+
+@pytest.mark.parametrize("path", CONTRAST_PAGES)
+def test_every_text_reads_in_the_dark_theme(visits, path):
+    """The fictitious-data box, the caveats, the reading keys, notes, links to the PDF and
+    CSV, the tables' summaries, the comparison headings, the sortable tables and the
+    map's select: at least 4.5:1 against what is behind them in the dark theme."""
+    assert sitecheck.contrast_problems(visits[path].page, "dark") == []
+
+
+@pytest.mark.parametrize("path", CONTRAST_PAGES)
+def test_every_text_reads_in_the_light_theme(visits, path):
+    assert sitecheck.contrast_problems(visits[path].page, "light") == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_charts_sit_on_a_light_bordered_card_in_the_dark_theme(visits, path):
+    assert sitecheck.card_problems(visits[path].page) == []
+
+
+def test_the_dark_theme_is_the_readers_choice(browser, site_url):
+    """The reader's choice, stored as the theme stores it, opens the page in the dark
+    theme with the fictitious-data box readable: the check's attribute switch is what
+    the theme's own switch does."""
+    visit = sitecheck.Visit(browser, site_url)
+    try:
+        visit.context.add_init_script("localStorage.setItem('mode', 'dark');"
+                                      "localStorage.setItem('theme', 'dark');")
+        visit.open("departements/61.html")
+        page = visit.page
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        box = page.locator(".tradebook-fictif p:not(.admonition-title)")
+        colours = box.evaluate("p => [getComputedStyle(p).color, "
+                               "getComputedStyle(p.closest('.admonition')).backgroundColor]")
+        assert colours[0] != colours[1]
+        assert sitecheck.contrast_problems(page, "dark") == []
+    finally:
+        visit.close()
+
+
 # --------------------------------------------------------------------------- screen readers (#14)
 
 
