@@ -312,6 +312,36 @@ def test_the_dark_theme_is_the_readers_choice(browser, site_url):
         visit.close()
 
 
+# --------------------------------------------------------------------------- phones (#12)
+
+
+@pytest.mark.parametrize("width", [sitecheck.PHONE_WIDTH, 600, 1280])
+@pytest.mark.parametrize("path", PAGES)
+def test_no_sideways_scroll_and_every_chart_fits_its_column(visits, path, width):
+    assert sitecheck.width_problems(visits[path].page, width) == []
+
+
+def test_a_phone_reader_can_see_a_chart_at_its_own_size(visits):
+    """« Taille réelle » shows the chart unscaled, scrolling inside its card: the page
+    itself still does not scroll sideways; pressed again, the chart fits again."""
+    page = visits["departements/61.html"].page
+    with sitecheck.viewport_width(page, sitecheck.PHONE_WIDTH):
+        chart = page.locator(".tradebook-chart").nth(3)  # the Sankey of exports
+        button = chart.locator("button.tradebook-taille")
+        assert button.is_visible() and button.get_attribute("aria-pressed") == "false"
+        natural = chart.evaluate("d => d.querySelector('svg.marks').viewBox.baseVal.width")
+        button.click()
+        assert button.get_attribute("aria-pressed") == "true"
+        drawn = chart.evaluate("d => d.querySelector('svg.marks').getBoundingClientRect().width")
+        assert drawn == pytest.approx(natural, abs=1)
+        assert chart.evaluate("d => d.scrollWidth > d.clientWidth")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= sitecheck.PHONE_WIDTH
+        button.click()
+    assert sitecheck.width_problems(page) == []
+    with sitecheck.viewport_width(page, 1280):
+        assert not button.is_visible()  # a desktop chart is shown at its own size already
+
+
 # --------------------------------------------------------------------------- screen readers (#14)
 
 

@@ -61,7 +61,9 @@ MISSING_BUNDLE = "Graphique indisponible : les fichiers Vega du site ne sont pas
 # the element ``id`` once the page is loaded (``__OPTIONS__``: :func:`embed_options`). Vega's SVG
 # still carries English roles and labels where its config cannot switch them off (the
 # root group, titles): they are removed, and the SVG becomes one image (``role="img"``)
-# named by the spec's French description. A failure shows a French message instead.
+# named by the spec's French description. A « Taille réelle » button lets a phone reader
+# see a chart scaled down to the column at its own size. A failure shows a French
+# message instead.
 CHART_HELPER = """/* tradebook : dessin des graphiques du livre. */
 (function () {
   "use strict";
@@ -79,6 +81,22 @@ CHART_HELPER = """/* tradebook : dessin des graphiques du livre. */
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", spec.description || element.getAttribute("aria-label") || "");
   }
+  function fullSize(element) {
+    // On a phone the chart is scaled down to the column; this button (shown by
+    // tradebook.css on narrow screens only) shows it at its own size, scrolling inside
+    // its card.
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "tradebook-taille";
+    button.textContent = "Taille réelle";
+    button.title = "Afficher le graphique à sa taille réelle, en le faisant défiler";
+    button.setAttribute("aria-pressed", "false");
+    button.addEventListener("click", function () {
+      var full = element.classList.toggle("tradebook-taille-reelle");
+      button.setAttribute("aria-pressed", full ? "true" : "false");
+    });
+    element.appendChild(button);
+  }
   function fail(element, message, error) {
     if (element) element.textContent = "Graphique indisponible : " + message;
     console.error(error || message);
@@ -93,6 +111,7 @@ CHART_HELPER = """/* tradebook : dessin des graphiques du livre. */
       }
       window.vegaEmbed(element, spec, options).then(function () {
         describe(element, spec);
+        fullSize(element);
       }).catch(function (error) { fail(element, String(error), error); });
     }
     if (document.readyState === "loading") {
