@@ -342,6 +342,37 @@ def test_a_phone_reader_can_see_a_chart_at_its_own_size(visits):
         assert not button.is_visible()  # a desktop chart is shown at its own size already
 
 
+# --------------------------------------------------------------------------- print (#13)
+
+
+@pytest.mark.parametrize("path", ["departements/61.html", "regions/28.html"])
+def test_the_printed_page_is_the_page_alone_with_headings_kept_with_their_charts(
+        browser, site_url, path):
+    """Printed to A4: no sidebar, header or « Contenu » box, no heading last on its page,
+    no chart split between pages; and fewer pages than without the print style sheet."""
+    visit = sitecheck.Visit(browser, site_url, path)
+    try:
+        assert sitecheck.print_problems(visit.page) == []
+        printed = sitecheck.printed_page_count(visit.page)
+        assert printed < sitecheck.printed_page_count(visit.page, with_print_rules=False)
+    finally:
+        visit.close()
+
+
+def test_the_print_check_sees_a_sidebar_and_an_orphan_heading(browser, site_url):
+    """The print check can fail: the page printed with the theme's sidebar forced in and
+    a tall block pushing a heading to the foot of a page."""
+    visit = sitecheck.Visit(browser, site_url, "departements/61.html")
+    try:
+        visit.page.evaluate(sitecheck.DROP_PRINT_RULES)
+        visit.page.add_style_tag(content="@media print { .bd-sidebar-primary { display: block "
+                                         "!important; } }")
+        problems = sitecheck.print_problems(visit.page)
+        assert any("marge" in p for p in problems), problems
+    finally:
+        visit.close()
+
+
 # --------------------------------------------------------------------------- screen readers (#14)
 
 
