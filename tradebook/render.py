@@ -68,18 +68,26 @@ CHART_HELPER = """/* tradebook : dessin des graphiques du livre. */
 (function () {
   "use strict";
   var options = __OPTIONS__;
+  var VEGA_ARIA = ["role", "aria-label", "aria-roledescription"];
+  function unlabel(svg) {
+    var named = svg.querySelectorAll("[role], [aria-label], [aria-roledescription]");
+    Array.prototype.forEach.call(named, function (node) {
+      VEGA_ARIA.forEach(function (name) { node.removeAttribute(name); });
+    });
+  }
   function describe(element, spec) {
     var svg = element.querySelector("svg.marks");
     if (!svg) return;
-    var named = svg.querySelectorAll("[role], [aria-label], [aria-roledescription]");
-    Array.prototype.forEach.call(named, function (node) {
-      node.removeAttribute("role");
-      node.removeAttribute("aria-label");
-      node.removeAttribute("aria-roledescription");
-    });
+    unlabel(svg);
     svg.removeAttribute("aria-roledescription");
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", spec.description || element.getAttribute("aria-label") || "");
+    // Vega draws again when the reader changes a parameter (the map's indicator), with
+    // its roles and labels: they go again
+    if (window.MutationObserver) {
+      new MutationObserver(function () { unlabel(svg); }).observe(svg, {
+        subtree: true, childList: true, attributes: true, attributeFilter: VEGA_ARIA});
+    }
   }
   function fullSize(element) {
     // On a phone the chart is scaled down to the column; this button (shown by
