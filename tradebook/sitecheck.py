@@ -53,7 +53,6 @@ DESKTOP = {"width": 1280, "height": 900}
 OFFLINE_ARGS = ["--proxy-server=http://127.0.0.1:9"]
 PHONE_WIDTH = 390
 MIN_CONTRAST = 4.5
-THEMES = ("light", "dark")
 CHART_TIMEOUT_MS = 30_000
 # Words of Vega's automatic English ARIA texts ("Y-axis for a discrete scale…",
 # "Title text '…'", "group mark container") and its raw field dumps ("valeur: 3; etiquette: x").
@@ -163,8 +162,10 @@ class Visit:
     def open(self, path: str, wait_for_charts: bool = True) -> "Visit":
         """Load ``path`` (relative to the site) in this tab, at desktop size, with fresh
         records of errors and blocked requests; wait for its charts."""
+        if self.page.viewport_size != DESKTOP:  # left at a phone width by a check
+            self.page.goto("about:blank")  # no relayout of the page left
+            self.page.set_viewport_size(dict(DESKTOP))
         self.path, self.blocked, self.errors = path, [], []
-        self.page.set_viewport_size(dict(DESKTOP))
         self.response = self.page.goto(urljoin(self.base, path), wait_until="load")
         if wait_for_charts:
             wait_for_charts_drawn(self.page)
@@ -217,7 +218,8 @@ def chart_problems(page: Any, minimum: int = 0) -> list[str]:
     empty = [i + 1 for i, n in enumerate(counts) if n == 0]
     if empty:
         problems.append(f"graphique(s) n° {', '.join(map(str, empty))} sans aucune marque SVG")
-    if "indisponible" in page.inner_text("main"):
+    if page.evaluate("() => [...document.querySelectorAll('.tradebook-chart')]"
+                     ".some(d => d.textContent.includes('indisponible'))"):
         problems.append("« Graphique indisponible » affiché")
     return problems
 
@@ -246,6 +248,9 @@ def theme(page: Any, name: str) -> Iterator[None]:
     """The page shown in the ``light`` or ``dark`` theme of pydata-sphinx-theme for
     the time of the block (it reads ``<html data-theme>``), then in its own again."""
     before = page.evaluate("() => document.documentElement.dataset.theme || 'light'")
+    if before == name:  # already shown so (nested in another check): nothing to redo
+        yield
+        return
     page.evaluate(SET_THEME, name)
     try:
         yield
@@ -425,28 +430,32 @@ WIDTH_JS = r"""
 
 
 @contextmanager
-def viewport_width(page: Any, width: int) -> Iterator[None]:
-    """The page laid out ``width`` px wide for the time of the block."""
+def viewport_width(page: Any, width: int, restore: bool = True) -> Iterator[None]:
+    """The page laid out ``width`` px wide for the time of the block (and left so
+    without ``restore``)."""
     before = page.viewport_size or dict(DESKTOP)
     page.set_viewport_size({"width": width, "height": before["height"]})
     try:
         yield
     finally:
-        page.set_viewport_size(before)
+        if restore:
+            page.set_viewport_size(before)
 
 
-def width_layout(page: Any, width: int) -> dict:
+def width_layout(page: Any, width: int, restore: bool = True) -> dict:
     """The page's layout at ``width`` px (data tables opened): its scroll width, the
     main column's edges, each chart's box, drawing and smallest text size."""
-    with viewport_width(page, width):
+    with viewport_width(page, width, restore):
         return page.evaluate(WIDTH_JS)
 
 
-def width_problems(page: Any, width: int = PHONE_WIDTH, min_text_px: float = 0) -> list[str]:
+def width_problems(page: Any, width: int = PHONE_WIDTH, min_text_px: float = 0,
+                   restore: bool = True) -> list[str]:
     """At ``width`` px, the page does not scroll sideways (data tables opened: a wide
     table scrolls in its own box), and every chart fits the column, unscrolled, with
-    chart text at least ``min_text_px`` tall once scaled."""
-    layout = width_layout(page, width)
+    chart text at least ``min_text_px`` tall once scaled. ``restore``: the page gets
+    its width back (:func:`page_problems`, last, leaves it)."""
+    layout = width_layout(page, width, restore)
     problems = []
     if layout["scrollWidth"] > layout["clientWidth"] + 1:
         problems.append(f"à {width} px, la page défile de côté ({layout['scrollWidth']} px "
@@ -665,15 +674,17 @@ def site_pages(folder: Path) -> list[str]:
 
 
 def page_problems(visit: Visit, phone_width: int = PHONE_WIDTH) -> list[str]:
-    """Every check on one opened page, in a fixed order; the page is left as it was."""
+    """Every check on one opened page, in a fixed order; the page is left at the phone
+    width (:meth:`Visit.open` sets the desktop width again)."""
     page = visit.page
     problems = visit.load_problems()
     problems += chart_problems(page)
-    for name in THEMES:
-        problems += contrast_problems(page, name)
-    problems += card_problems(page)
     problems += aria_problems(page)
-    problems += width_problems(page, phone_width)
+    problems += contrast_problems(page, "light")
+    with theme(page, "dark"):  # one switch for both checks of the dark theme
+        problems += contrast_problems(page, "dark")
+        problems += card_problems(page)
+    problems += width_problems(page, phone_width, restore=False)  # the next page resets it
     return problems
 
 
