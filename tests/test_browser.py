@@ -395,3 +395,58 @@ def test_the_first_chart_reads_its_registry_description(visits):
     assert label.startswith("Principaux pays partenaires — Orne (61), 2024.")
     assert "Barres horizontales opposées par pays" in label
     assert label.endswith("Premier partenaire\u00a0: Belgique.")
+
+
+# --------------------------------------------------------------------------- CI (the whole site)
+
+
+def test_the_site_check_of_ci_passes_on_this_book(built_book, browser):
+    """``scripts/check_site.py``'s check, every page of this book: what CI runs on the
+    whole book."""
+    pages = sitecheck.site_pages(built_book.published)
+    assert set(PAGES) <= set(pages) and "index.html" not in pages  # a redirection
+    report = sitecheck.check_site(built_book.published, browser=browser)
+    assert report.pages == pages
+    assert {p: found for p, found in report.problems.items() if found} == {}
+
+
+def test_the_site_check_reports_a_broken_page(tmp_path, browser):
+    """A page with an unreadable text, a request off the machine and a console error
+    fails the check, with each problem named in French."""
+    (tmp_path / "page.html").write_text(
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>x</title></head>'
+        '<body><main><article><p style="color:#777;background:#888">Illisible</p>'
+        '<img src="http://example.com/x.png" alt=""><script>console.error("panne")</script>'
+        "</article></main></body></html>", encoding="utf-8")
+    report = sitecheck.check_site(tmp_path, browser=browser)
+    found = "\n".join(report.problems["page.html"])
+    assert "Illisible" in found and "example.com" in found and "panne" in found
+    assert not report.ok
+
+
+def test_the_check_script_says_what_fails_in_french_and_exits_2(tmp_path, chromium):
+    import subprocess
+    import sys
+
+    script = paths.ROOT / "scripts" / "check_site.py"
+    empty = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                           text=True, timeout=60)
+    assert empty.returncode == 2
+    assert "ne contient pas de site construit" in empty.stderr and "make book" in empty.stderr
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>x</title></head>'
+        '<body><main><article><p>Lisible</p>'
+        '<script>console.error("panne")</script></article></main></body></html>',
+        encoding="utf-8")
+    broken = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "CHROMIUM": chromium})
+    assert broken.returncode == 2, broken.stderr
+    assert "Erreur : 1 page sur 1 a des problèmes" in broken.stderr
+    assert "- index.html" in broken.stderr and "erreur dans la console : panne" in broken.stderr
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>x</title></head>'
+        "<body><main><article><p>Lisible</p></article></main></body></html>", encoding="utf-8")
+    fine = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "CHROMIUM": chromium})
+    assert fine.returncode == 0, fine.stderr
+    assert fine.stdout.splitlines()[-1].startswith("Site vérifié : 1 page sans problème en ")
