@@ -271,6 +271,23 @@ def test_national_views_link_only_the_pages_of_the_book(prepared, layout):
     assert len(shared) == 1 and len(us.encode()) < 300_000  # the map's spec is shared
 
 
+@pytest.mark.parametrize("zone", [{"france": True}, {"region": "11"}])
+def test_the_charts_other_pages_compare_with_are_shared_by_their_own_page_too(
+        prepared, layout, zone):
+    """France's and a region's Sankeys are every département page's comparisons: their
+    own page loads their specs from _static as well (France's page held 67 kB of them
+    and went past 300 kB in the whole book); their reading keys and tables stay on the
+    page, searchable."""
+    with book.book_rendering(layout):
+        page = report.load(annee=2024, donnees=str(prepared.path), **zone)
+        html = page.section_html("exportations")
+    name = f"{page.level}-{page.zone.code}-flux_exportations-"
+    shared = list((layout.static / "graphiques").glob(f"{name}*.js"))
+    assert len(shared) == 1 and f"/{shared[0].name}" in html
+    assert '"$schema"' not in html  # no spec left inline
+    assert "Clé de lecture" in html and 'class="tradebook-donnees"' in html
+
+
 def test_failure_report_lists_every_page():
     text = book.failure_report([book.PageResult("61", False, error="cellule 4 : ValueError : x"),
                                 book.PageResult("14", False, error="délai dépassé")])

@@ -28,7 +28,6 @@ PAGES = ["departements/61.html", "departements/20.html", "departements/976.html"
          "france.html", "regions/28.html", "regions/94.html", "exposition-etats-unis.html",
          "departements/index.html"]
 FRENCH_AMOUNT = re.compile(r"\d{1,3}(?:\u202f\d{3})*,\d\u00a0M€")
-MAX_PAGE_BYTES = 300_000
 CHARTS = {"exposition-etats-unis.html": 4, "departements/index.html": 1}  # at least
 
 
@@ -146,7 +145,7 @@ def test_page_titles_and_headings_carry_the_name(visits):
 
 def test_pages_stay_light(built_book):
     sizes = {p: (built_book.published / p).stat().st_size for p in PAGES}
-    assert max(sizes.values()) < MAX_PAGE_BYTES, sizes
+    assert max(sizes.values()) < sitecheck.MAX_PAGE_BYTES, sizes
 
 
 def test_the_france_and_region_pages_link_their_departements(visits, site_url):
@@ -412,7 +411,7 @@ def test_the_site_check_of_ci_passes_on_this_book(built_book, browser):
 
 def test_the_site_check_reports_a_broken_page(tmp_path, browser):
     """A page with an unreadable text, a request off the machine and a console error
-    fails the check, with each problem named in French."""
+    fails the check, with each problem named in French; so does a page too heavy."""
     (tmp_path / "page.html").write_text(
         '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>x</title></head>'
         '<body><main><article><p style="color:#777;background:#888">Illisible</p>'
@@ -422,6 +421,10 @@ def test_the_site_check_reports_a_broken_page(tmp_path, browser):
     found = "\n".join(report.problems["page.html"])
     assert "Illisible" in found and "example.com" in found and "panne" in found
     assert not report.ok
+    (tmp_path / "lourde.html").write_text("<!doctype html><title>x</title><main><article>"
+                                          + "<p>x</p>" * 40_000 + "</article></main>")
+    heavy = sitecheck.check_site(tmp_path, ["lourde.html"], browser=browser)
+    assert heavy.problems["lourde.html"] == ["la page pèse 320,1\u00a0ko, au-delà de 300\u00a0ko"]
 
 
 def test_the_check_script_says_what_fails_in_french_and_exits_2(tmp_path, chromium):

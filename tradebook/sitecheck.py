@@ -14,6 +14,7 @@ returns its problems as French sentences (an empty list when all is well):
   sideways (data tables opened) and every chart fits its column;
 - :func:`aria_problems`: every chart is an image named by its French description,
   nothing in its SVG keeping Vega's English roles and labels;
+- :func:`weight_problems`: the page's HTML under 300 kB;
 - :func:`print_problems` (tests only: printing is slow): printed to A4, no sidebar
   or header, no heading last on its page, no chart split between pages.
 
@@ -53,6 +54,7 @@ DESKTOP = {"width": 1280, "height": 900}
 OFFLINE_ARGS = ["--proxy-server=http://127.0.0.1:9"]
 PHONE_WIDTH = 390
 MIN_CONTRAST = 4.5
+MAX_PAGE_BYTES = 300_000  # a page's HTML, without the shared scripts of _static
 CHART_TIMEOUT_MS = 30_000
 # Words of Vega's automatic English ARIA texts ("Y-axis for a discrete scale…",
 # "Title text '…'", "group mark container") and its raw field dumps ("valeur: 3; etiquette: x").
@@ -673,6 +675,16 @@ def site_pages(folder: Path) -> list[str]:
     return pages
 
 
+def weight_problems(folder: Path, path: str) -> list[str]:
+    """The page's HTML weighs less than :data:`MAX_PAGE_BYTES` (its charts' shared specs
+    and the Vega bundle, in ``_static``, are loaded once for the site)."""
+    size = (Path(folder) / path).stat().st_size
+    if size < MAX_PAGE_BYTES:
+        return []
+    return [f"la page pèse {format_number(size / 1000, 1)}\u00a0ko, au-delà de "
+            f"{format_number(MAX_PAGE_BYTES / 1000, 0)}\u00a0ko"]
+
+
 def page_problems(visit: Visit, phone_width: int = PHONE_WIDTH) -> list[str]:
     """Every check on one opened page, in a fixed order; the page is left at the phone
     width (:meth:`Visit.open` sets the desktop width again)."""
@@ -704,7 +716,7 @@ def check_site(folder: Path, pages: Sequence[str] | None = None, *, browser: Any
             for path in paths:
                 try:
                     visit.open(path)
-                    report.problems[path] = page_problems(visit)
+                    report.problems[path] = weight_problems(folder, path) + page_problems(visit)
                 except Exception as exc:  # a page that never settles: a timeout
                     report.problems[path] = [f"la page ne s'affiche pas : "
                                              f"{str(exc).splitlines()[0]}"]
