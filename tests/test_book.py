@@ -206,6 +206,18 @@ def test_template_is_thin_and_tagged():
     assert len(headings) == len(figures.sections())
 
 
+def test_site_key_tracks_the_sphinx_extension(layout, tmp_path, monkeypatch):
+    """The site is built with tradebook.sphinxext: a change of its code rebuilds it."""
+    from tradebook import sphinxext
+
+    before = book.site_key(layout, "toc", [], "index")
+    assert book.site_key(layout, "toc", [], "index") == before
+    changed = tmp_path / "sphinxext.py"
+    changed.write_text(Path(sphinxext.__file__).read_text() + "\n# autre\n")
+    monkeypatch.setattr(sphinxext, "__file__", str(changed))
+    assert book.site_key(layout, "toc", [], "index") != before
+
+
 def test_page_key_tracks_every_input(prepared):
     deps = book.select_departements(["61"])
     job = book.plan_pages(deps, Path(prepared.path), 2024)[0]
