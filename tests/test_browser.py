@@ -185,6 +185,30 @@ def test_the_map_draws_every_departement_and_switches_indicator(visits):
     select.select_option("exportations")
 
 
+def test_a_page_loads_only_the_shared_charts_it_draws(built_book):
+    """Jupyter Book lists every script of _static in every page's head: the shared
+    charts (2.7 MB on the whole book) stay out of it, each page loading its own."""
+    site = built_book.published
+    shared = {p.name for p in (site / "_static" / "graphiques").glob("*.js")}
+    assert len(shared) > 10
+    for path in [*PAGES, "methodologie.html"]:
+        html = (site / path).read_text(encoding="utf-8")
+        head = html[:html.index("<body")]
+        assert "graphiques/" not in head, path
+        loaded = re.findall(r'<script src="[^"]*graphiques/([^"?]+)"', html)
+        assert len(loaded) == len(set(loaded)) and set(loaded) <= shared, path
+    page = (site / "departements" / "61.html").read_text(encoding="utf-8")
+    regions = {name.split("-")[0] for name in re.findall(
+        r'graphiques/region-(\d+-flux_\w+)-', page)}
+    assert regions == {"28"}  # Normandy's comparisons, not every region's
+
+
+def test_the_extension_names_the_folder_of_the_shared_charts():
+    from tradebook import report, sphinxext
+
+    assert sphinxext.SHARED_SCRIPTS == f"{report.SHARED_CHARTS}/"
+
+
 def test_vega_is_served_locally(built_book):
     bundle = built_book.published / "_static" / "tradebook-vega.js"
     assert bundle.is_file() and bundle.stat().st_size > 100_000
