@@ -13,7 +13,7 @@ VERBEUX ?=
 INSTALL_LOG := $(VENV)/installation.log
 PIP_OUTPUT = $(if $(VERBEUX),,>> $(INSTALL_LOG) 2>&1)
 
-.PHONY: book test serve bench sample clean
+.PHONY: book test check-site serve bench sample clean
 
 # pip's output goes to $(INSTALL_LOG), shown only when the installation fails
 # (VERBEUX=1 shows it as it comes, and passes --verbeux to the book).
@@ -37,6 +37,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "Erreur : aucun test collecté." >&2; exit 1; fi; exit $$rc
 
+# Every page of the built site in Chromium, network cut (what .ci/run does after make book).
+check-site: $(STAMP)
+	@$(BIN)/python scripts/check_site.py _build/html
+
 serve:
 	$(BIN)/python -m http.server --directory _build/html --bind 127.0.0.1 $(PORT)
 
@@ -48,4 +52,4 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_book.py
 
 clean:
-	rm -rf _build data/prepared book/departements book/regions book/france.ipynb book/exposition-etats-unis.md .cache book/_static/graphiques book/_static/tradebook-vega.js
+	rm -rf _build data/prepared book/departements book/regions book/france.ipynb book/exposition-etats-unis.md .cache book/_static/graphiques book/_static/tableaux book/_static/tradebook-vega.js

@@ -206,6 +206,18 @@ def test_template_is_thin_and_tagged():
     assert len(headings) == len(figures.sections())
 
 
+def test_site_key_tracks_the_sphinx_extension(layout, tmp_path, monkeypatch):
+    """The site is built with tradebook.sphinxext: a change of its code rebuilds it."""
+    from tradebook import sphinxext
+
+    before = book.site_key(layout, "toc", [], "index")
+    assert book.site_key(layout, "toc", [], "index") == before
+    changed = tmp_path / "sphinxext.py"
+    changed.write_text(Path(sphinxext.__file__).read_text() + "\n# autre\n")
+    monkeypatch.setattr(sphinxext, "__file__", str(changed))
+    assert book.site_key(layout, "toc", [], "index") != before
+
+
 def test_page_key_tracks_every_input(prepared):
     deps = book.select_departements(["61"])
     job = book.plan_pages(deps, Path(prepared.path), 2024)[0]
@@ -308,6 +320,23 @@ def test_national_views_link_only_the_pages_of_the_book(prepared, layout):
     assert len(shared) == 1 and len(us.encode()) < 300_000  # the map's spec is shared
 
 
+@pytest.mark.parametrize("zone", [{"france": True}, {"region": "11"}])
+def test_the_charts_other_pages_compare_with_are_shared_by_their_own_page_too(
+        prepared, layout, zone):
+    """France's and a region's Sankeys are every département page's comparisons: their
+    own page loads their specs from _static as well (France's page held 67 kB of them
+    and went past 300 kB in the whole book); their reading keys and tables stay on the
+    page, searchable."""
+    with book.book_rendering(layout):
+        page = report.load(annee=2024, donnees=str(prepared.path), **zone)
+        html = page.section_html("exportations")
+    name = f"{page.level}-{page.zone.code}-flux_exportations-"
+    shared = list((layout.static / "graphiques").glob(f"{name}*.js"))
+    assert len(shared) == 1 and f"/{shared[0].name}" in html
+    assert '"$schema"' not in html  # no spec left inline
+    assert "Clé de lecture" in html and 'class="tradebook-donnees"' in html
+
+
 def test_failure_report_lists_every_page():
     text = book.failure_report([book.PageResult("61", False, error="cellule 4 : ValueError : x"),
                                 book.PageResult("14", False, error="délai dépassé")])
@@ -330,7 +359,10 @@ def test_display_mode_is_svg_outside_the_book(monkeypatch):
 def test_book_chart_html_is_offline():
     spec = alt.Chart(pd.DataFrame({"x": [1500.5]})).mark_bar().encode(x="x:Q").to_dict()
     html = render.chart_html(spec)
-    assert "vegaEmbed" in html and '"renderer":"svg"' in html
+    assert "tradebookChart" in html  # the bundle's helper, which calls vegaEmbed
+    helper = render.chart_helper()
+    assert "window.vegaEmbed(" in helper and '"renderer":"svg"' in helper
+    assert '"config":{"aria":false}' in helper  # no English ARIA text from Vega
     assert "cdn" not in html.lower() and not re.search(r"(src|href)=\"?https?:", html)
 
 
@@ -352,6 +384,7 @@ def test_vega_bundle_matches_altair_and_is_scoped(tmp_path):
     assert text.splitlines()[1] == "(function () {"
     assert text.rstrip().endswith("})();")
     assert "window.vegaEmbed" in text
+    assert text.endswith(render.chart_helper())  # the book's chart helper follows Vega
     mtime = path.stat().st_mtime_ns
     render.write_vega_bundle(tmp_path)
     assert path.stat().st_mtime_ns == mtime  # unchanged content is not rewritten

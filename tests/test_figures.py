@@ -6,7 +6,8 @@
 - the texts file is validated when loaded, and each error names the text;
 - reading keys and subtitles describe what is drawn, for small zones too
   (Mayotte, Corse, a zone with a single partner);
-- no amount shows as « 0,0 M€ », no non-zero share as « 0,0 % ».
+- no amount shows as « 0,0 M€ », no non-zero share as « 0,0 % »;
+- an empty figure reads as clean French: no « .. », « : . » or « 0 produit ».
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tradebook import charts, fiche as fiche_module, figures, nomenclatures, paths, report
+from tradebook import charts, fiche as fiche_module, figures, nomenclatures, paths, render
+from tradebook import report
+from tradebook.sitecheck import EMPTY_PLACEHOLDER
 from tradebook import texts as texts_module
 from tradebook.charts import ChartContext, ChartWords
 from tradebook.indicators import Fiche, sums_by
@@ -406,6 +409,40 @@ def test_one_partner_zone_says_so():
     imports = figures.render(figures.figure("flux_importations"), fiche)
     assert imports.reading_key == ["Aucune importation n'est enregistrée en 2024."]
     assert " ".join(imports.words.subtitle).startswith(f"Importations{NBSP}: 0{NBSP}€")
+
+
+def figure_texts(rendered: figures.Rendered, spec: dict) -> list[str]:
+    """What a figure says: the screen-reader description of its chart, its subtitle,
+    reading key and table summary."""
+    return [spec.get("description", ""), *rendered.words.subtitle, *rendered.reading_key,
+            rendered.summary]
+
+
+@pytest.mark.parametrize("code", ["05", "48", "976"])
+def test_empty_figures_read_as_one_clean_french_sentence(prepared, code):
+    """Hautes-Alpes and Mayotte export nothing to the US, Lozère has no import dependence:
+    the description of such a chart is its title and its « nothing » message."""
+    page = page_of(prepared, code)
+    empty = [key for key, r in page.rendered.items() if r.values["vide"]]
+    assert empty, "la zone devait avoir au moins une figure vide"
+    for key, rendered in page.rendered.items():
+        for text in figure_texts(rendered, page.specs[key]):
+            assert not EMPTY_PLACEHOLDER.search(text), (code, key, text)
+    us = page.specs["etats_unis"]["description"] if "etats_unis" in empty else None
+    if us is not None:
+        assert us.endswith("2024. Aucune exportation vers les États-Unis.")
+
+
+def test_a_nearly_empty_zone_reads_as_clean_french():
+    """Every figure of a zone with one export and no import, empty ones included."""
+    from tradebook.indicators import compute_fiche
+
+    fiche = compute_fiche(OnePartner(), nomenclatures.resolve_zone(departement="lozère"))
+    rendered = figures.render_all(fiche)
+    assert sum(r.values["vide"] for r in rendered.values()) >= 3
+    for key, r in rendered.items():
+        for text in figure_texts(r, render.chart_spec(r.chart)):
+            assert not EMPTY_PLACEHOLDER.search(text), (key, text)
 
 
 @pytest.mark.parametrize("code", ["20", "976", "48", "23"])

@@ -1,5 +1,7 @@
 """``make``: the installation step is quiet unless it fails, and ``make book`` shows only
-what the command prints (a stand-in Python records what make runs)."""
+what the command prints (a stand-in Python records what make runs); ``.ci/run``
+installs its tools, tests, builds the whole book and checks every page (stand-in
+``make`` and ``apt-get`` record what it runs)."""
 
 from __future__ import annotations
 
@@ -73,3 +75,40 @@ def test_make_book_prints_only_the_command_output(venv):
     assert sources.stdout == "commande : -m tradebook book --donnees a.zip b.zip --annee 2024\n"
     verbose = make(venv, "book", "VERBEUX=1")
     assert verbose.stdout.rstrip().endswith("--annee 2024 --verbeux")
+
+
+def test_make_check_site_checks_the_built_site(venv):
+    (venv / ".installed").touch()
+    result = make(venv, "check-site")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "commande : scripts/check_site.py _build/html\n"
+
+
+RECORDER = """#!/bin/sh
+echo "$(basename "$0") $*" >> "$JOURNAL"
+"""
+
+
+@pytest.mark.parametrize("installed", [False, True])
+def test_ci_installs_its_tools_then_tests_builds_the_whole_book_and_checks_it(
+        tmp_path, installed):
+    """On a machine without Chromium and poppler-utils, ``.ci/run`` installs them with
+    apt; then ``make test``, ``make book`` (no département list: the whole book) and
+    ``make check-site``, in that order; with both there, it installs nothing."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    journal = tmp_path / "journal"
+    stand_ins = ["make", "apt-get"] + (["chromium", "pdftotext"] if installed else [])
+    for name in stand_ins:
+        (tools / name).write_text(RECORDER)
+        (tools / name).chmod(0o755)
+    for name in ("dirname", "basename"):  # what the script and the recorder need
+        (tools / name).symlink_to(shutil.which(name))
+    result = subprocess.run([shutil.which("bash"), str(paths.ROOT / ".ci" / "run")],
+                            capture_output=True, text=True, timeout=60,
+                            env={"PATH": str(tools), "JOURNAL": str(journal)})
+    assert result.returncode == 0, result.stderr
+    apt = [] if installed else ["apt-get update -qq",
+                                "apt-get install -y -qq chromium poppler-utils"]
+    assert journal.read_text().splitlines() == [*apt, "make test", "make book",
+                                                "make check-site"]

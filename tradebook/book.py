@@ -930,6 +930,8 @@ def sphinx_build(source: Path, config: Path, toc_path: Path, work: Path, jobs: i
 
 def site_key(layout: Layout, toc: str, jobs: Sequence[PageJob], index: str) -> str:
     """Hash of everything the site is built from, and of the PDFs published with it."""
+    from tradebook import sphinxext  # the site is built with it: its code is a source
+
     sources = [layout.config, *[layout.source / f"{name}.md" for name in CHAPTERS],
                *[p for p in layout.static.rglob("*") if p.is_file()],
                *[j.output for j in jobs], *[j.pdf for j in jobs]]
@@ -937,6 +939,7 @@ def site_key(layout: Layout, toc: str, jobs: Sequence[PageJob], index: str) -> s
         "sources": sha256_files([p for p in sources if p.is_file()], layout.top),
         "toc": toc, "index": index,
         "jupyter-book": metadata.version("jupyter-book"),
+        "extension": hashlib.sha256(Path(sphinxext.__file__).read_bytes()).hexdigest(),
     }, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 

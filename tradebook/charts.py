@@ -159,6 +159,13 @@ def _source_title(ctx: ChartContext) -> alt.TitleParams:
     )
 
 
+def sentence(text: str) -> str:
+    """``text`` as a sentence: stripped, ending with a full stop unless it already ends
+    with one (or ``!``, ``?``, ``…``)."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ELLIPSIS)) else f"{text}."
+
+
 def _framed(body: alt.TopLevelMixin, ctx: ChartContext, words: ChartWords,
             subtitle: list[str] | None = None) -> alt.VConcatChart:
     """``body`` with the title and subtitle above and the source line below; the
@@ -166,8 +173,8 @@ def _framed(body: alt.TopLevelMixin, ctx: ChartContext, words: ChartWords,
     title = ctx.titled(words.title)
     lines = list(words.subtitle if subtitle is None else subtitle)
     heading = title if isinstance(title, str) else " — ".join(title)
-    summary = " ".join([f"{heading}.", *[f"{line}." for line in lines],
-                        words.description]).strip()
+    summary = " ".join(sentence(part) for part in [heading, *lines, words.description]
+                       if part.strip())
     body = body.copy(deep=False)  # what .properties() does, without re-validating
     body.title = _source_title(ctx)
     return alt.VConcatChart(vconcat=[body], spacing=0, title=_title(title, lines),

@@ -2,9 +2,10 @@
 
 Altair's default renderer loads Vega from a CDN. The book instead ships one
 Vega + Vega-Lite + vega-embed bundle in the site's ``_static`` folder
-(:func:`write_vega_bundle`, built by vl-convert-python) and each chart is an
-HTML ``<div>`` plus a small script calling the global ``vegaEmbed`` with the
-French number locale and the SVG renderer.
+(:func:`write_vega_bundle`, built by vl-convert-python, followed by the book's
+chart helper) and each chart is an HTML ``<div>`` plus a one-line script calling
+the helper, which runs ``vegaEmbed`` with the French number locale and the SVG
+renderer and names the chart by its French description for screen readers.
 
 How a page shows its charts is chosen by the environment variable
 :data:`RENDERER_ENV`:
@@ -56,6 +57,81 @@ EMBED_I18N = {
 }
 
 _chart_counter = itertools.count(1)
+MISSING_BUNDLE = "Graphique indisponible : les fichiers Vega du site ne sont pas chargés."
+
+# The chart helper appended to the bundle: ``tradebookChart(id, spec)`` draws ``spec`` in
+# the element ``id`` once the page is loaded (``__OPTIONS__``: :func:`embed_options`). Vega's SVG
+# still carries English roles and labels where its config cannot switch them off (the
+# root group, titles): they are removed, and the SVG becomes one image (``role="img"``)
+# named by the spec's French description. A « Taille réelle » button lets a phone reader
+# see a chart scaled down to the column at its own size. A failure shows a French
+# message instead.
+CHART_HELPER = """/* tradebook : dessin des graphiques du livre. */
+(function () {
+  "use strict";
+  var options = __OPTIONS__;
+  var VEGA_ARIA = ["role", "aria-label", "aria-roledescription"];
+  function unlabel(svg) {
+    var named = svg.querySelectorAll("[role], [aria-label], [aria-roledescription]");
+    Array.prototype.forEach.call(named, function (node) {
+      VEGA_ARIA.forEach(function (name) { node.removeAttribute(name); });
+    });
+  }
+  function describe(element, spec) {
+    var svg = element.querySelector("svg.marks");
+    if (!svg) return;
+    unlabel(svg);
+    svg.removeAttribute("aria-roledescription");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", spec.description || element.getAttribute("aria-label") || "");
+    // Vega draws again when the reader changes a parameter (the map's indicator), with
+    // its roles and labels: they go again
+    if (window.MutationObserver) {
+      new MutationObserver(function () { unlabel(svg); }).observe(svg, {
+        subtree: true, childList: true, attributes: true, attributeFilter: VEGA_ARIA});
+    }
+  }
+  function fullSize(element) {
+    // On a phone the chart is scaled down to the column; this button (shown by
+    // tradebook.css on narrow screens only) shows it at its own size, scrolling inside
+    // its card.
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "tradebook-taille";
+    button.textContent = "Taille réelle";
+    button.title = "Afficher le graphique à sa taille réelle, en le faisant défiler";
+    button.setAttribute("aria-pressed", "false");
+    button.addEventListener("click", function () {
+      var full = element.classList.toggle("tradebook-taille-reelle");
+      button.setAttribute("aria-pressed", full ? "true" : "false");
+    });
+    element.appendChild(button);
+  }
+  function fail(element, message, error) {
+    if (element) element.textContent = "Graphique indisponible : " + message;
+    console.error(error || message);
+  }
+  window.tradebookChart = function (id, spec) {
+    function draw() {
+      var element = document.getElementById(id);
+      if (!window.vegaEmbed || !spec || !element) {
+        fail(element, "les fichiers Vega du site ne sont pas chargés.",
+             "tradebook: vegaEmbed or spec missing for " + id);
+        return;
+      }
+      window.vegaEmbed(element, spec, options).then(function () {
+        describe(element, spec);
+        fullSize(element);
+      }).catch(function (error) { fail(element, String(error), error); });
+    }
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", draw);
+    } else {
+      draw();
+    }
+  };
+})();
+"""
 
 
 # --------------------------------------------------------------------------- versions
@@ -90,7 +166,8 @@ def vegalite_version() -> str:
 
 
 def vega_bundle_text() -> str:
-    """The Vega/Vega-Lite/vega-embed bundle as a script defining ``window.vegaEmbed``.
+    """The Vega/Vega-Lite/vega-embed bundle as a script defining ``window.vegaEmbed``,
+    followed by the book's chart helper (:data:`CHART_HELPER`, ``window.tradebookChart``).
 
     vl-convert's bundle declares top-level constants that clash with Sphinx's
     own scripts, so it is wrapped in a function scope; its snippet assigns
@@ -100,7 +177,12 @@ def vega_bundle_text() -> str:
 
     with stderr_silenced():  # vl-convert 2 prints its bundler's passes (« tree-shaker »)
         bundle = vlc.javascript_bundle(vl_version=vegalite_version())
-    return f"{bundle_header()}(function () {{\n{bundle}\n}})();\n"
+    return f"{bundle_header()}(function () {{\n{bundle}\n}})();\n{chart_helper()}"
+
+
+def chart_helper() -> str:
+    """The script of :data:`CHART_HELPER` with the book's embed options filled in."""
+    return CHART_HELPER.replace("__OPTIONS__", compact_json(embed_options()))
 
 
 @contextmanager
@@ -119,11 +201,14 @@ def stderr_silenced() -> Iterator[None]:
 
 
 def bundle_header() -> str:
-    """First line of the bundle, naming the versions it was assembled from."""
+    """First line of the bundle, naming the versions it was assembled from and the
+    chart helper's digest (a new helper rewrites the bundle)."""
     import vl_convert as vlc
 
+    digest = hashlib.sha1(chart_helper().encode("utf-8")).hexdigest()[:10]
     return (f"/* Vega, Vega-Lite {vegalite_version()} et vega-embed, "
-            f"assemblés par vl-convert {vlc.__version__} pour tradebook. */\n")
+            f"assemblés par vl-convert {vlc.__version__} pour tradebook "
+            f"(graphiques {digest}). */\n")
 
 
 def write_vega_bundle(static_dir: Path) -> Path:
@@ -161,9 +246,12 @@ def chart_id(spec: dict, text: str | None = None) -> str:
 
 
 def embed_options() -> dict[str, Any]:
-    """The vega-embed options of every chart of the book."""
+    """The vega-embed options of every chart of the book. ``config.aria`` false: no
+    English ARIA text from Vega-Lite on the marks and axes (``X-axis for a discrete
+    scale…``, raw ``valeur: 3; etiquette: …``); the chart is one image named by its
+    French description (:data:`CHART_HELPER`), its data table beside it."""
     return {"renderer": "svg", "actions": EMBED_ACTIONS, "i18n": EMBED_I18N,
-            "formatLocale": VEGA_FORMAT_LOCALE}
+            "formatLocale": VEGA_FORMAT_LOCALE, "config": {"aria": False}}
 
 
 def chart_label(spec: dict) -> str:
@@ -219,36 +307,18 @@ def shared_chart_html(spec: dict, name: str, folder: Path, url: str, companion: 
 
 
 def embed_html(element: str, aria: str, spec_js: str) -> str:
-    """The ``<div>`` and the script calling ``vegaEmbed`` on the JavaScript expression
-    ``spec_js`` once the page is loaded.
+    """The ``<div>`` and the script drawing the JavaScript expression ``spec_js`` in it
+    with the bundle's ``tradebookChart`` (:data:`CHART_HELPER`), once the page is loaded.
 
-    A failure shows a French message in place of the chart and logs the error
+    Without the bundle, a French message takes the chart's place and the error goes
     to the console (the browser test fails on console errors).
     """
     return (
         f'<div id="{element}" class="tradebook-chart" role="figure" aria-label="{aria}"></div>\n'
-        "<script>(function () {\n"
-        f'  var id = "{element}";\n'
-        f"  var spec = {spec_js};\n"
-        f"  var opt = {compact_json(embed_options())};\n"
-        "  function draw() {\n"
-        "    if (!window.vegaEmbed || !spec) {\n"
-        "      document.getElementById(id).textContent = "
-        "\"Graphique indisponible : les fichiers Vega du site ne sont pas chargés.\";\n"
-        "      console.error(\"tradebook: vegaEmbed or spec missing for \" + id);\n"
-        "      return;\n"
-        "    }\n"
-        "    window.vegaEmbed(\"#\" + id, spec, opt).catch(function (err) {\n"
-        "      document.getElementById(id).textContent = \"Graphique indisponible : \" + err;\n"
-        "      console.error(err);\n"
-        "    });\n"
-        "  }\n"
-        "  if (document.readyState === \"loading\") {\n"
-        "    document.addEventListener(\"DOMContentLoaded\", draw);\n"
-        "  } else {\n"
-        "    draw();\n"
-        "  }\n"
-        "})();</script>"
+        f"<script>(window.tradebookChart || function (id) {{ "
+        f"document.getElementById(id).textContent = \"{MISSING_BUNDLE}\"; "
+        f"console.error(\"tradebook: bundle missing for \" + id); }})"
+        f'("{element}", {spec_js});</script>'
     )
 
 

@@ -513,8 +513,12 @@ class Page:
     def figure_items(self, figure: Figure) -> list[Item]:
         """A figure of the page, then its comparisons with the region and France."""
         # a national view's charts (maps with their geometry) go to _static, like the
-        # charts shared by many pages: the page's HTML stays light
+        # charts shared by many pages: the page's HTML stays light; so do a region's and
+        # France's own charts that other pages show in comparison (their Sankeys, the
+        # heaviest specs: France's page held 67 kB of them)
         label = f"{self.view}-{figure.key}" if self.view else ""
+        if not self.view and self.level in figure.comparisons:
+            label = f"{self.level}-{self.zone.code}-{figure.key}"
         spec = self.specs[figure.key] if figure.draws_chart(self.level) else None
         items: list[Item] = [Drawn(self.rendered[figure.key], spec, label)]
         for level in figure.comparisons:

@@ -8,6 +8,13 @@ the stems are memoised here, once per build process. The data tables behind
 the charts (collapsed ``<details>`` blocks of numbers) are left out of the
 index: their text repeats the charts' and the reading keys', which stay indexed.
 
+Jupyter Book 1 lists every ``*.js`` file it finds under ``_static`` in
+``html_js_files``, which puts every chart script shared between pages
+(``_static/graphiques/``: the regions' and France's Sankeys, the national maps) in the
+``<head>`` of every page: about 2 MB of specs loaded and run by each page, the
+methodology included. Those are left out of ``html_js_files`` here; each page loads
+the few it draws itself, from its own ``<script>`` tags.
+
 It also lets Sphinx read in parallel: ``sphinx_external_toc`` always loads
 ``sphinx_multitoc_numbering``, which does not declare itself parallel-safe
 (Sphinx then warns and reads serially, and ``-W`` turns the warning into a
@@ -82,11 +89,25 @@ def word_collector(self: Any, doctree: Any) -> Any:
     return word_store
 
 
+SHARED_SCRIPTS = "graphiques/"  # report.SHARED_CHARTS, below _static
+
+
+def page_scripts_only(app: Any, config: Any) -> None:
+    """Drop the shared chart scripts that Jupyter Book added to every page's head."""
+    def shared(entry: Any) -> bool:
+        name = entry[0] if isinstance(entry, (tuple, list)) else entry
+        return isinstance(name, str) and name.startswith(SHARED_SCRIPTS)
+
+    config.html_js_files = [entry for entry in config.html_js_files if not shared(entry)]
+
+
 def setup(app: Any) -> dict[str, Any]:
-    """Sphinx entry point: memoise the French search stemmer, skip data tables."""
+    """Sphinx entry point: memoise the French search stemmer, skip data tables, keep the
+    shared chart scripts out of every page's head."""
     from sphinx import search
     from sphinx.search import fr
 
+    app.connect("config-inited", page_scripts_only)
     fr.SearchFrench.stem = memoised(fr.SearchFrench.stem)
     if hasattr(search.IndexBuilder, "_word_collector") and hasattr(search, "WordStore"):
         search.IndexBuilder._word_collector = word_collector
