@@ -362,8 +362,24 @@ def test_book_chart_html_is_offline():
     assert "tradebookChart" in html  # the bundle's helper, which calls vegaEmbed
     helper = render.chart_helper()
     assert "window.vegaEmbed(" in helper and '"renderer":"svg"' in helper
-    assert '"config":{"aria":false}' in helper  # no English ARIA text from Vega
+    assert '"aria":false}' in helper  # no English ARIA text from Vega
     assert "cdn" not in html.lower() and not re.search(r"(src|href)=\"?https?:", html)
+
+
+def test_page_specs_leave_the_theme_to_the_shared_bundle():
+    """The theme's config is in the bundle's options, once for the site; a page's spec
+    keeps only the config that differs from it."""
+    from tradebook import style
+
+    style.enable_theme()
+    spec = alt.Chart(pd.DataFrame({"x": [1500.5]})).mark_bar().encode(x="x:Q").to_dict()
+    assert spec["config"]["locale"]["number"]["thousands"] == NNBSP
+    assert "config" not in render.page_spec(spec)
+    assert render.embed_options()["config"]["locale"] == spec["config"]["locale"]
+    assert '"thousands":"\u202f"' in render.chart_helper()
+    own = {**spec, "config": {**spec["config"], "padding": 2}}
+    assert render.page_spec(own)["config"] == {"padding": 2}
+    assert "config" not in render.chart_html(spec).split("tradebookChart", 1)[1]
 
 
 def test_svg_image_formats_numbers_in_french_and_has_alt_text():
@@ -704,6 +720,27 @@ def test_execution_errors_are_described_in_french():
     assert book.execution_error(CellTimeoutError("x"), 300) == (
         "délai dépassé : la page a pris plus de 300 s")
     assert "noyau Python s'est arrêté" in book.execution_error(DeadKernelError("mort"), 300)
+
+
+def test_published_site_holds_what_readers_use_and_the_pages_pdfs(tmp_path):
+    built, target = tmp_path / "built", tmp_path / "_build" / "html"
+    (built / "_static" / "scripts").mkdir(parents=True)
+    (built / "_static" / "locales" / "fr" / "LC_MESSAGES").mkdir(parents=True)
+    (built / "_static" / "locales" / "fr" / "LC_MESSAGES" / "booktheme.mo").write_text("mo")
+    (built / "_static" / "scripts" / "theme.js").write_text("js")
+    (built / "_static" / "scripts" / "theme.js.map").write_text("map")
+    (built / "_static" / "fonts").mkdir()
+    for name in ("fa-solid-900.ttf", "fa-solid-900.woff2", "seule.ttf"):
+        (built / "_static" / "fonts" / name).write_text("police")
+    (built / "index.html").write_text("accueil")
+    fiches = tmp_path / "fiches"
+    fiches.mkdir()
+    (fiches / "61.pdf").write_bytes(b"%PDF-61")
+    book.publish(built, "cle", target, pdfs=[fiches / "61.pdf"])
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == [
+        ".tradebook-site.json", "_static/fonts/fa-solid-900.woff2", "_static/fonts/seule.ttf",
+        "_static/scripts/theme.js", "index.html", "pdf/61.pdf"]
+    assert (target / "pdf" / "61.pdf").read_bytes() == b"%PDF-61"
 
 
 def test_publishing_a_smaller_book_drops_pages_of_earlier_builds(tmp_path):

@@ -344,6 +344,14 @@ def test_band_opacity_becomes_fill_opacity_only_where_it_looks_the_same():
         '<text opacity="0.5">a</text></svg>')
 
 
+def test_path_coordinates_are_cut_to_a_tenth_of_a_pixel():
+    svg = ('<svg><path d="M200,347.46L207.5,347.526L-215.04,3Z" fill="#9aa5b1"/>'
+           '<text x="12.345">1,25 M€</text></svg>')
+    assert pdf.svg_for_print(svg).decode() == (
+        '<svg><path d="M200,347.4L207.5,347.5L-215.0,3Z" fill="#9aa5b1"/>'
+        '<text x="12.345">1,25 M€</text></svg>')
+
+
 def test_chart_text_is_set_in_the_fiche_font():
     assert pdf.svg_for_print(TINY_SVG).count(b'font-family="Lato"') == 1
     data = pdf.typeset(small_document(PdfSection("S", (PdfFigure(svg=TINY_SVG, alt="a"),))))

@@ -484,7 +484,9 @@ def _client_class():
 
         def papermill_execute_cells(self):
             msg_id = self.kc.execute(RESET_CODE, silent=True, store_history=False)
-            self.wait_for_reply(msg_id)
+            reply = self.wait_for_reply(msg_id)
+            if (reply or {}).get("content", {}).get("status") != "ok":
+                raise RuntimeError(f"remise à zéro du noyau impossible : {reply}")
             super().papermill_execute_cells()
             if self.nb.metadata.get("papermill", {}).get("exception"):
                 return  # a cell failed: papermill reports it, there is no page to print
@@ -905,6 +907,13 @@ def write_if_changed(path: Path, text: str) -> bool:
 # --------------------------------------------------------------------------- site
 
 
+def site_jobs(workers: int) -> int:
+    """Sphinx's processes for ``workers`` cores: one more, since its parallel build
+    waits on serial steps between batches (whole book on 2 cores: 11.5 s with 2
+    processes, 9.2 s with 3, 9.6 s with 4)."""
+    return workers + 1
+
+
 def build_command(layout: Layout, toc_path: Path, jobs: int, verbose: bool = False) -> list[str]:
     """The command building the site (a child process: Sphinx forks its workers)."""
     return [sys.executable, "-m", "tradebook.book", str(layout.source), str(layout.config),
@@ -1022,6 +1031,29 @@ def drop_unlisted_pages(site: Path, pages: Iterable[str]) -> list[str]:
     return removed
 
 
+def not_for_readers(folder: str, names: list[str]) -> set[str]:
+    """What the theme ships in ``_static`` for its developers and its build, which a
+    reader's browser never asks for: source maps of its scripts (3.4 MB), its
+    translations of the site's words into other languages (0.7 MB), and the TrueType
+    copies of its icon fonts beside their WOFF2 versions, which every browser since
+    2016 takes (0.6 MB)."""
+    skipped = {name for name in names if name.endswith(".map")}
+    skipped |= {name for name in names
+                if name.endswith(".ttf") and name.removesuffix(".ttf") + ".woff2" in names}
+    if Path(folder).name == "_static" and "locales" in names:
+        skipped.add("locales")
+    return skipped
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (the PDFs are written by renaming a new
+    file, never rewritten in place), or a copy across file systems."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def publish(built: Path, key: str, target: Path, pages: Iterable[str] | None = None,
             pdfs: Iterable[Path] = ()) -> None:
     """Copy the built site next to ``target`` and swap folders (never a half site).
@@ -1034,13 +1066,13 @@ def publish(built: Path, key: str, target: Path, pages: Iterable[str] | None = N
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".html-nouveau-"))
     try:
-        shutil.copytree(built, staging, dirs_exist_ok=True)
+        shutil.copytree(built, staging, dirs_exist_ok=True, ignore=not_for_readers)
         if pages is not None:
             drop_unlisted_pages(staging, pages)
         shutil.rmtree(staging / PDF_FOLDER, ignore_errors=True)
         for path in pdfs:
             (staging / PDF_FOLDER).mkdir(exist_ok=True)
-            shutil.copy2(path, staging / PDF_FOLDER / path.name)
+            link_or_copy(path, staging / PDF_FOLDER / path.name)
         (staging / ".buildinfo").unlink(missing_ok=True)
         (staging / SITE_MARKER).write_text(json.dumps({"cle": key}), encoding="utf-8")
         old = None
@@ -1201,7 +1233,7 @@ def _build_book(deps: Sequence[Zone], prepared, *, workers: int, timeout: float,
         summary.site = "inchangé"
     else:
         log("Construction du site…")
-        built = build_site(layout, toc_path, workers, verbose)
+        built = build_site(layout, toc_path, site_jobs(workers), verbose)
         publish(built, key, layout.published, [j.code for j in jobs], [j.pdf for j in jobs])
         summary.site = "construit"
     summary.timings["site"] = time.monotonic() - clock

@@ -562,7 +562,8 @@ NODE_WIDTH = 10
 NODE_GAP = 5
 LABEL_AREA = 190  # px for the labels on each side
 LABEL_GAP = 4
-BAND_STEPS = 24
+BAND_STEPS = 12  # segments of a red band: smooth at twice the print size (8 shows angles)
+GREY_BAND_STEPS = 8  # the faint grey bands: no angle shows at 45 % opacity
 TWO_LINE_NODE = 21  # px: nodes at least this tall get name and value on two lines
 COORD_DECIMALS = 2  # px precision of the geometry sent to Vega
 
@@ -711,13 +712,14 @@ def _link_geometry(records: list[dict], left: list[dict], right: list[dict],
     return links
 
 
-def _bands(links: Any, name: str, keep: str, color: str, opacity: float) -> alt.Chart:
+def _bands(links: Any, name: str, keep: str, color: str, opacity: float,
+           steps: int = BAND_STEPS) -> alt.Chart:
     """Smooth S-shaped bands of the links where ``keep`` holds, generated in Vega-Lite
     from the 4 end coordinates: x runs linearly from the left nodes to the right
-    ones, y follows a smoothstep."""
+    ones, y follows a smoothstep sampled at ``steps`` + 1 points."""
     x0, x1 = LABEL_AREA + NODE_WIDTH, SANKEY_WIDTH - LABEL_AREA - NODE_WIDTH
     calculate = [
-        ("step", f"sequence(0, {BAND_STEPS + 1})"), ("t", f"datum.step / {BAND_STEPS}"),
+        ("step", f"sequence(0, {steps + 1})"), ("t", f"datum.step / {steps}"),
         ("s", "datum.t * datum.t * (3 - 2 * datum.t)"), ("bx", f"{x0} + datum.t * {x1 - x0}"),
         ("by0", "datum.ya0 + datum.s * (datum.ya1 - datum.ya0)"),
         ("by1", "datum.yb0 + datum.s * (datum.yb1 - datum.yb0)"),
@@ -743,7 +745,8 @@ def sankey_chart(flows: pd.DataFrame, flux: str, ctx: ChartContext, words: Chart
     nodes, links = sankey_layout(flows, flux, total)
     links_data = _data(links[["lien", "valeur_txt", "part_txt", "rouge",
                               "ya0", "ya1", "yb0", "yb1"]])
-    grey = _bands(links_data, "liens_gris", "!datum.rouge", style.GREY_LINK, 0.45)
+    grey = _bands(links_data, "liens_gris", "!datum.rouge", style.GREY_LINK, 0.45,
+                  GREY_BAND_STEPS)
     red = _bands(links_data, "liens_rouges", "datum.rouge", style.RED_LINK, 0.75)
     nodes_data = _data(nodes[["cote", "libelle", "valeur_txt", "part_txt", "etiquette",
                               "x0", "x1", "y0", "y1", "tx", "ty", "couleur"]])

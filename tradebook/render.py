@@ -250,8 +250,22 @@ def embed_options() -> dict[str, Any]:
     English ARIA text from Vega-Lite on the marks and axes (``X-axis for a discrete
     scale…``, raw ``valeur: 3; etiquette: …``); the chart is one image named by its
     French description (:data:`CHART_HELPER`), its data table beside it."""
+    from tradebook.style import theme_config
+
     return {"renderer": "svg", "actions": EMBED_ACTIONS, "i18n": EMBED_I18N,
-            "formatLocale": VEGA_FORMAT_LOCALE, "config": {"aria": False}}
+            "formatLocale": VEGA_FORMAT_LOCALE,
+            "config": {**theme_config()["config"], "aria": False}}
+
+
+def page_spec(spec: dict) -> dict:
+    """A spec as the book's pages carry it: its config without what the options of
+    every chart (:func:`embed_options`, in the shared bundle) already give, the
+    theme; Vega-Lite merges the two, the spec's own config first. A page of ten
+    charts is 14 KB lighter."""
+    shared = embed_options()["config"]
+    own = {k: v for k, v in spec.get("config", {}).items() if shared.get(k) != v}
+    light = {k: v for k, v in spec.items() if k != "config"}
+    return {"config": own, **light} if own else light
 
 
 def chart_label(spec: dict) -> str:
@@ -266,6 +280,7 @@ def chart_label(spec: dict) -> str:
 
 def chart_html(spec: dict) -> str:
     """HTML drawing ``spec`` (inlined in the page) with the global ``vegaEmbed``."""
+    spec = page_spec(spec)
     text = compact_json(spec)
     return embed_html(chart_id(spec, text), chart_label(spec), text)
 
@@ -281,6 +296,7 @@ def shared_chart_html(spec: dict, name: str, folder: Path, url: str, companion: 
     as the page is read. Names carry a content hash, so a page never draws another
     run's data.
     """
+    spec = page_spec(spec)
     text = compact_json(spec)
     shared_text = compact_json(companion) if companion else ""
     digest = hashlib.sha1((text + shared_text).encode("utf-8")).hexdigest()[:12]
@@ -346,7 +362,10 @@ def _static_converter():
 def static_spec(spec: dict) -> dict:
     """``spec`` drawn offline: the theme's font stack (a browser's fonts) replaced by
     the shipped static font, so that charts are measured and drawn alike on every
-    machine (vl-convert takes the first family of a stack, not the first present)."""
+    machine (vl-convert takes the first family of a stack, not the first present),
+    and, as in the book, no English ARIA text from Vega-Lite on every mark (``bx:
+    200; by0: 347,46…``, ``area mark``): the image is described by its French
+    description, its marks are drawing."""
     from tradebook.style import FONT, STATIC_FONT
 
     def replaced(value: Any) -> Any:
@@ -356,7 +375,9 @@ def static_spec(spec: dict) -> dict:
             return [replaced(v) for v in value]
         return STATIC_FONT if value == FONT else value
 
-    return {k: (v if k == "datasets" else replaced(v)) for k, v in spec.items()}
+    static = {k: (v if k == "datasets" else replaced(v)) for k, v in spec.items()}
+    static["config"] = {**static.get("config", {}), "aria": False}
+    return static
 
 
 def svg_of(spec: dict) -> str:
