@@ -148,7 +148,7 @@ def main() -> int:
     parser.add_argument("--donnees", type=Path, nargs="+",
                         default=[p for p in paths.SAMPLE_SOURCES if p.is_file()])
     parser.add_argument("--annee", type=int, default=2024)
-    parser.add_argument("--processus", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--processus", type=int, default=book.default_workers())
     parser.add_argument("--base", type=int, default=0, metavar="N",
                         help="pages de la référence naïve (0 : toutes ; sinon extrapolé)")
     parser.add_argument("--sans-base", action="store_true", help="ne pas mesurer la référence")

@@ -921,7 +921,8 @@ def test_a_second_book_run_waits_for_the_first_and_speaks_only_french(tmp_path, 
     assert waiter.returncode == 0, err
     lines = ("".join(seen) + out).splitlines()
     assert lines[1] == f"Une autre construction du livre est en cours (PID {holder.pid}) : attente…"
-    assert lines[0] == "Livre 2024 : 1 département(s), 2 processus (données fictives)."
+    assert lines[0] == (f"Livre 2024 : 1 département(s), {book.default_workers()} processus "
+                        "(données fictives).")
     assert lines[2] == "Construction du site…"
     assert re.fullmatch(r"Pages exécutées : \d+, inchangées : 0 \(\d+,\d s ; site : \d+,\d s\)\.",
                         lines[3])

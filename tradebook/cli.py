@@ -356,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--departements", nargs="+", metavar="CODE",
                       help="limiter le livre à ces départements (défaut : tous)")
     book.add_argument("--processus", type=integer, default=None, metavar="N",
-                      help="nombre de processus en parallèle (défaut : nombre de cœurs)")
+                      help="nombre de pages exécutées en parallèle (défaut : nombre de cœurs plus un)")
     book.add_argument("--delai", type=number, default=300.0, metavar="SECONDES",
                       help="délai maximal d'exécution d'une page (défaut : 300)")
     book.add_argument("--sans-site", action="store_true", dest="no_site",
