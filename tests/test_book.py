@@ -996,3 +996,35 @@ def test_ctrl_c_during_the_pages_stops_workers_and_kernels_quietly(tmp_path, pre
     assert "Interrompu (Ctrl-C)." in err
     assert not (root / "_build").exists()
     assert not (root / "cache" / book.LOCK_NAME).exists()
+
+
+NAVIGATION = (
+    '<p class="caption"><span class="caption-text">Normandie</span></p>\n'
+    '<ul class="current nav bd-sidenav">\n'
+    '<li class="toctree-l1"><a class="reference internal" href="../regions/28.html">Normandie</a></li>\n'
+    '<li class="toctree-l1 current active"><a class="current reference internal" href="#">Orne (61)</a></li>\n'
+    '</ul>\n'
+    '<p class="caption"><span class="caption-text">Corse</span></p>\n'
+    '<ul class="nav bd-sidenav">\n'
+    '<li class="toctree-l1"><a class="reference internal" href="20.html">Corse (20)</a></li>\n'
+    '</ul>\n')
+
+
+def test_the_sidebar_is_drawn_once_per_folder_and_marked_for_each_page():
+    """The theme's navigation of 61 without its marks, then marked for 20: the page
+    and its part, nothing else; a page missing from it, or a navigation of another
+    shape, is left to the theme."""
+    from tradebook import sphinxext
+
+    plain = sphinxext.unmarked(NAVIGATION, "61.html")
+    assert "current" not in plain
+    assert sphinxext.marked(plain, "61.html") == NAVIGATION
+    corse = sphinxext.marked(plain, "20.html")
+    assert corse.count("current") == 3  # its part's <ul>, its <li> and its link
+    assert corse.index('<ul class="current nav bd-sidenav">') > corse.index("Corse</span>")
+    assert 'href="#">Corse (20)</a>' in corse and 'href="61.html">Orne (61)' in corse
+    assert sphinxext.marked(plain, "search.html") is None
+    nested = NAVIGATION.replace('<li class="toctree-l1"><a class="reference internal" '
+                                'href="20.html">', '<li class="toctree-l2 current">'
+                                '<a class="reference internal" href="20.html">')
+    assert sphinxext.unmarked(nested, "61.html") is None

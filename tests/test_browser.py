@@ -477,3 +477,17 @@ def test_the_check_script_says_what_fails_in_french_and_exits_2(tmp_path, chromi
                           text=True, timeout=120, env={**os.environ, "CHROMIUM": chromium})
     assert fine.returncode == 0, fine.stderr
     assert fine.stdout.splitlines()[-1].startswith("Site vérifié : 1 page sans problème en ")
+
+
+@pytest.mark.parametrize("path, title", [("departements/61.html", "Orne (61)"),
+                                          ("departements/976.html", "Mayotte (976)"),
+                                          ("regions/28.html", "Normandie"),
+                                          ("france.html", "France")])
+def test_each_page_marks_itself_in_the_sidebar(visits, path, title):
+    """The navigation, drawn once per folder, carries the marks of the page shown."""
+    page = visits[path].page
+    current = page.locator("nav.bd-docs-nav li.current.active")
+    assert current.count() == 1
+    assert current.inner_text().strip() == title
+    assert page.locator("nav.bd-docs-nav ul.current").count() == 1
+    assert page.locator("nav.bd-docs-nav ul.current li.current").count() == 1

@@ -15,6 +15,14 @@ Jupyter Book 1 lists every ``*.js`` file it finds under ``_static`` in
 methodology included. Those are left out of ``html_js_files`` here; each page loads
 the few it draws itself, from its own ``<script>`` tags.
 
+The theme draws the sidebar's navigation for every page from the whole table of
+contents (Sphinx resolves the global toctree, then BeautifulSoup rewrites it): about
+half of the site's build. The book's table of contents is flat (parts of pages, no
+page under a page), so the navigation of two pages of one folder differs only by
+the « current » marks of the page and of its part: it is drawn once per folder,
+without those marks, and each page gets its own marks put back. Whatever does not
+have that exact shape is drawn by the theme as before.
+
 It also lets Sphinx read in parallel: ``sphinx_external_toc`` always loads
 ``sphinx_multitoc_numbering``, which does not declare itself parallel-safe
 (Sphinx then warns and reads serially, and ``-W`` turns the warning into a
@@ -24,6 +32,7 @@ in the main process after reading, so it is declared safe here.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any, Callable
 
@@ -101,13 +110,91 @@ def page_scripts_only(app: Any, config: Any) -> None:
     config.html_js_files = [entry for entry in config.html_js_files if not shared(entry)]
 
 
+CURRENT_ITEM = '<li class="toctree-l1 current active"><a class="current reference internal" href="#">'
+ITEM = '<li class="toctree-l1"><a class="reference internal" href="{href}">'
+CURRENT_PART = '<ul class="current nav bd-sidenav">'
+PART = '<ul class="nav bd-sidenav">'
+_NAVIGATION: dict[tuple, str] = {}  # (folder, arguments) -> navigation without marks
+
+
+def unmarked(html: str, href: str) -> str | None:
+    """The sidebar's navigation of the page at ``href`` without its « current » marks;
+    None unless it has exactly the flat shape (one current page, one current part)."""
+    if html.count(CURRENT_ITEM) != 1 or html.count(CURRENT_PART) != 1:
+        return None
+    plain = html.replace(CURRENT_ITEM, ITEM.format(href=href)).replace(CURRENT_PART, PART)
+    return None if "current" in plain else plain
+
+
+def marked(plain: str, href: str) -> str | None:
+    """The unmarked navigation with the « current » marks of the page at ``href`` and
+    of its part; None when the page is not listed exactly once."""
+    item = ITEM.format(href=href)
+    if plain.count(item) != 1:
+        return None
+    at = plain.index(item)
+    part = plain.rfind(PART, 0, at)
+    if part < 0:
+        return None
+    return (plain[:part] + CURRENT_PART + plain[part + len(PART):at] + CURRENT_ITEM
+            + plain[at + len(item):])
+
+
+def shared_navigation(app: Any, pagename: str, templatename: str, context: dict,
+                      doctree: Any) -> None:
+    """Wrap the theme's ``generate_toctree_html`` of a page: the sidebar's navigation
+    drawn once per folder, then marked for the page (see the module's docstring)."""
+    draw = context.get("generate_toctree_html")
+    if draw is None:
+        return
+    folder = posixpath.dirname(pagename)
+    href = posixpath.basename(app.builder.get_target_uri(pagename))
+
+    def generate(kind: str, startdepth: int = 1, show_nav_level: int = 1, **kwargs: Any):
+        if kind != "sidebar":
+            return draw(kind, startdepth, show_nav_level, **kwargs)
+        key = (folder, startdepth, show_nav_level, tuple(sorted(kwargs.items())))
+        plain = _NAVIGATION.get(key)
+        if plain is None:
+            html = str(draw(kind, startdepth, show_nav_level, **kwargs))
+            plain = unmarked(html, href)
+            if plain is None:
+                return html
+            _NAVIGATION[key] = plain
+        page = marked(plain, href)
+        return page if page is not None else draw(kind, startdepth, show_nav_level, **kwargs)
+
+    context["generate_toctree_html"] = generate
+
+
+SIDEBAR_CHECK = "update_and_remove_templates"  # pydata's check for empty sidebar templates
+
+
+def navigation_before_the_sidebar_check(app: Any) -> None:
+    """Put :func:`shared_navigation` after the theme's own set-up of a page (which
+    defines ``generate_toctree_html``) and before its check for empty sidebar
+    templates, which draws each sidebar once more to see whether it is empty (the
+    theme is set up by then: its listeners are known)."""
+    listeners = app.events.listeners.get("html-page-context", [])
+    check = next((listener for listener in listeners
+                  if getattr(listener.handler, "__name__", "") == SIDEBAR_CHECK), None)
+    if check is None:
+        app.connect("html-page-context", shared_navigation, priority=900)
+        return
+    app.disconnect(check.id)
+    app.connect("html-page-context", shared_navigation, priority=check.priority)
+    app.connect("html-page-context", check.handler, priority=check.priority)
+
+
 def setup(app: Any) -> dict[str, Any]:
     """Sphinx entry point: memoise the French search stemmer, skip data tables, keep the
-    shared chart scripts out of every page's head."""
+    shared chart scripts out of every page's head, draw the sidebar's navigation once
+    per folder."""
     from sphinx import search
     from sphinx.search import fr
 
     app.connect("config-inited", page_scripts_only)
+    app.connect("builder-inited", navigation_before_the_sidebar_check)
     fr.SearchFrench.stem = memoised(fr.SearchFrench.stem)
     if hasattr(search.IndexBuilder, "_word_collector") and hasattr(search, "WordStore"):
         search.IndexBuilder._word_collector = word_collector
