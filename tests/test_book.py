@@ -1028,3 +1028,21 @@ def test_the_sidebar_is_drawn_once_per_folder_and_marked_for_each_page():
                                 'href="20.html">', '<li class="toctree-l2 current">'
                                 '<a class="reference internal" href="20.html">')
     assert sphinxext.unmarked(nested, "61.html") is None
+
+
+def test_the_reset_between_pages_clears_the_namespace_without_a_full_collection(monkeypatch):
+    """A warm kernel starts each page with an empty namespace, as a fresh one; the
+    reset's full garbage collection is skipped for it, and gc.collect is itself again
+    afterwards."""
+    import gc
+
+    from IPython.testing.globalipapp import get_ipython
+
+    shell = get_ipython()
+    calls = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: calls.append(generation) or 0)
+    patched = gc.collect
+    shell.user_ns["page"] = "Orne (61)"
+    assert shell.run_cell(book.RESET_CODE).success
+    assert "page" not in shell.user_ns and "_tradebook_reset" not in shell.user_ns
+    assert calls == [] and gc.collect is patched

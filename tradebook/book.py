@@ -472,7 +472,19 @@ _LAST_NOTEBOOK = None  # the notebook being executed (papermill does not write i
 _PDF_SECONDS = 0.0  # how long the last page's printable fiche took in its kernel
 STATIC_ENV = "TRADEBOOK_STATIC"  # where kernels write the charts shared between pages
 
-RESET_CODE = "get_ipython().reset(new_session=True, aggressive=False)"
+# The namespace is reset between pages, as in a fresh kernel. IPython's reset ends
+# with a full garbage collection (gc.collect), whose cost grows with what a kernel
+# keeps from page to page (the region's and France's fiches and charts): it is
+# skipped for the reset; the interpreter's own generational collection goes on.
+RESET_CODE = """def _tradebook_reset():
+    import gc
+    collect, gc.collect = gc.collect, (lambda generation=2: 0)
+    try:
+        get_ipython().reset(new_session=True, aggressive=False)
+    finally:
+        gc.collect = collect
+_tradebook_reset()
+"""
 # Run in the kernel once the page's cells have run: its printable fiche, from the
 # page object the template built (its charts' specs are reused, not rebuilt).
 PDF_CODE = "__import__('tradebook.printable').printable.write_page_pdf(page, {folder!r})"
