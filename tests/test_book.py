@@ -453,6 +453,20 @@ def test_page_texts(prepared, monkeypatch):
         "Pour comparaison")[1].split("</h3>")[0]
 
 
+def test_each_data_block_of_a_section_names_its_zone(prepared, monkeypatch):
+    """Issue 9, defect 14: the zone's, the region's and France's flows on one page are
+    three data blocks, each titled with the zone it shows, never three alike."""
+    monkeypatch.delenv(render.RENDERER_ENV, raising=False)
+    page = report.load("61", 2024, str(prepared.path))
+    for section, flux in (("exportations", "exportations"), ("importations", "importations")):
+        summaries = [item.rendered.summary for item in page.section_items(section)
+                     if isinstance(item, report.Drawn)
+                     and item.rendered.figure.key == f"flux_{flux}"]
+        assert summaries == [
+            f"Données du graphique{NBSP}: flux d'{flux} {zone}, 2024"
+            for zone in ("de l'Orne", "de la Normandie", "de la France")], summaries
+
+
 @pytest.mark.parametrize("typed, link, words", [
     ("61", "../regions/28.html", f"Page de la région{NBSP}: <a href=\"../regions/28.html\">"
                                  "Normandie</a>."),

@@ -384,3 +384,18 @@ def test_ctrl_c_during_prepare(monkeypatch, capsys, tmp_path):
     code, _, err = run(["prepare", "--donnees", str(src), "--sortie", str(tmp_path / "o")], capsys)
     assert (code, err) == (130, "Interrompu (Ctrl-C).\n")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["fiche", "--departement", "", "--json"],
+     "Erreur : Département vide : donnez un code (61, 2A, 971...) ou un nom (Orne, Calvados)."),
+    (["fiche", "--departement", "  ", "--json"], "Erreur : Département vide"),
+    (["fiche", "--region", "", "--json"],
+     "Erreur : Région vide : donnez un code région INSEE (28) ou un nom (Normandie)."),
+    (["book", "--departements", "61", ""], "Erreur : Département vide"),
+])
+def test_an_empty_code_on_the_command_line_is_a_french_error(args, message, capsys):
+    """Issue 9, defect 8: ``--departement ""`` was a ValueError traceback, status 1."""
+    code, out, err = run(args, capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(message) and "Traceback" not in err, err

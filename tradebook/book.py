@@ -376,6 +376,7 @@ class WarmKernel:
 
     def __init__(self, arguments: Sequence[str] = (*KERNEL_ARGUMENTS, *QUIET_KERNEL)) -> None:
         self.km = None
+        self.kc = None  # the client of the running kernel, connected once, kept for its pages
         self.starting = None  # the manager of a kernel being started
         self.arguments = list(arguments)
         self.deadline = float("inf")
@@ -414,9 +415,10 @@ class WarmKernel:
                 kc.start_channels()
                 try:
                     run_sync(kc.wait_for_ready)(timeout=KERNEL_START_TIMEOUT)
-                finally:
+                except BaseException:
                     kc.stop_channels()
-                self.km, self.starting = km, None
+                    raise
+                self.km, self.kc, self.starting = km, kc, None
                 return
             except Exception as exc:  # noqa: BLE001 - any start failure is retried
                 last = exc
@@ -434,9 +436,11 @@ class WarmKernel:
 
     def stop(self) -> None:
         """Shut the kernel down (used after a timeout or a crash, and at exit)."""
+        if self.kc is not None:
+            self.kc.stop_channels()
         if self.km is not None:
             self._shutdown(self.km)
-        self.km = None
+        self.km = self.kc = None
 
     def kill_now(self) -> None:
         """Kill the kernel's process group and remove its files, without waiting or
@@ -544,13 +548,14 @@ def _engine_class():
                 log=logging.getLogger("papermill"), log_output=log_output,
                 stdout_file=stdout_file, stderr_file=stderr_file,
             )
+            # The kernel's client, connected when the kernel started, serves page
+            # after page: a new one would wait for the kernel's readiness and flush
+            # its output channel, 0.2 s of nothing a page. Replies and outputs are
+            # matched to their request, so what an earlier page left is ignored.
+            client.kc = kernel.kc
             global _LAST_NOTEBOOK
             _LAST_NOTEBOOK = nb_man.nb  # kept for the failure report when a cell fails
-            try:
-                return client.execute()
-            finally:
-                if client.kc is not None:
-                    client.kc.stop_channels()
+            return client.execute()
 
     return WarmEngine
 
