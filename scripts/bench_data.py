@@ -56,9 +56,11 @@ def generate(folder: Path, rows: int, seed: int = 2024) -> Path:
     deps = nomenclatures.departements()
     dep_codes = np.array([d.code_dgddi for d in deps])
     dep_regions = np.array([d.region_dgddi for d in deps])
-    cpf = nomenclatures.read_table("cpf4.csv")
+    # goods only, as in DGDDI's files: a CPF4 code without an A129 group (services)
+    # never occurs there, and would be reported as an anomaly on every row
+    cpf = [r for r in nomenclatures.read_table("cpf4.csv") if r["a129"]]
     cpf_codes = np.array([r["code"] for r in cpf])
-    cpf_a129 = np.array([r["a129"] or "ZZZZ" for r in cpf])
+    cpf_a129 = np.array([r["a129"] for r in cpf])
     countries = np.array(sorted(nomenclatures.labels_valid_in("pays", YEAR)))
     folder.mkdir(parents=True, exist_ok=True)
     per_file = rows // 2
