@@ -531,3 +531,29 @@ def test_the_method_section_lists_the_anomalies_of_the_page(tmp_path):
     text = page.section_html("methode")
     assert "tradebook-anomalies" in text and "9999" in text and "5,0" in text
     assert "ZZ" not in text  # that unknown country is Calvados's, not the Orne's
+
+
+def test_a_region_s_departements_chart_is_in_the_order_its_subtitle_says(prepared):
+    """« classés par échanges cumulés »: Normandie's départements by exports plus
+    imports, largest first (they came in code order); ties by code; nothing dropped."""
+    page = report.load(region="28", annee=2024, donnees=str(prepared.path))
+    areas = page.fiche.departements
+    shown = figures.areas_as_partners(areas)
+    assert list(shown["libelle"]) == ["Seine-Maritime", "Eure", "Calvados", "Manche", "Orne"]
+    assert shown["exportations"].sum() == areas["exportations"].sum()
+    tied = pd.DataFrame({"code": ["50", "14"], "nom": ["Manche", "Calvados"],
+                         "exportations": [3, 2], "importations": [1, 2], "solde": [2, 0]})
+    assert list(figures.areas_as_partners(tied)["pays"]) == ["14", "50"]
+
+    def sorts(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("sort"), list):
+                yield node["sort"]
+            for value in node.values():
+                yield from sorts(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from sorts(value)
+
+    drawn = {tuple(order) for order in sorts(page.specs["departements"])}
+    assert drawn == {("Seine-Maritime", "Eure", "Calvados", "Manche", "Orne")}
