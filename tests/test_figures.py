@@ -557,3 +557,40 @@ def test_a_region_s_departements_chart_is_in_the_order_its_subtitle_says(prepare
 
     drawn = {tuple(order) for order in sorts(page.specs["departements"])}
     assert drawn == {("Seine-Maritime", "Eure", "Calvados", "Manche", "Orne")}
+
+
+def test_a_departement_exporting_nothing_to_the_us_has_no_rank_on_show(prepared):
+    """As on its page (« Aucune exportation … ne va aux États-Unis »), a département
+    exporting nothing to the US has no rank on the national views: its place among
+    the others at 0 % would be the order of the codes. The map still counts every
+    département (« 25e sur 100 », as the pages say); the JSON and the CSV keep the
+    contract's rank."""
+    from tradebook import maps, tables
+    from tradebook.exposure import us_ranking
+    from tradebook.indicators import compute_fiche
+
+    france = compute_fiche(prepared, nomenclatures.france_zone())
+    areas = france.departements
+    nothing = set(areas.loc[areas["page"] & (areas["etats_unis"] == 0), "code"])
+    assert {"15", "23", "976"} <= nothing  # Cantal, Creuse, Mayotte in the sample
+    shares = figures.map_tables(areas, "")["part_etats_unis"]
+    unranked = set(areas.set_index("dgddi").loc[shares.loc[shares["rang"].isna(), "dgddi"],
+                                                 "code"])
+    assert unranked == nothing
+    assert shares["rang"].max() == len(shares) - len(nothing)
+    rows = {r["dgddi"]: r for r in maps.area_rows({"part_etats_unis": shares},
+                                                  {"part_etats_unis": maps.classify(
+                                                      shares["valeur"], maps.INDICATORS[
+                                                          "part_etats_unis"])})}
+    assert rows["9E"]["r_part_etats_unis"] == "–"
+    assert rows["61"]["r_part_etats_unis"] == "25e sur 100"
+    ranking = us_ranking(areas)
+    shown = tables.us_ranking_table(ranking).set_index("Code")
+    assert shown.loc["976", "Rang (part)"] == shown.loc["976", "Rang (valeur)"] == "–"
+    assert shown.loc["61", "Rang (part)"] == "25"
+    raw = figures.ranking_csv(ranking, france).set_index("code")
+    assert raw.loc["976", "rang_part"] == 100
+    key = " ".join(figures.render_all(france, "etats_unis")["classement_part_etats_unis"]
+                   .reading_key)
+    assert (f"{len(nothing)} départements n'exportent rien vers les États-Unis\u00a0: le "
+            "tableau ne leur donne pas de rang (–).") in key

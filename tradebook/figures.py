@@ -570,7 +570,8 @@ MAP_INDICATORS = ("exportations", "importations", "solde", "part_etats_unis", "p
 
 def map_tables(areas: pd.DataFrame, url_prefix: str) -> dict[str, pd.DataFrame]:
     """The values of each map indicator by area (the maps' input contract): value,
-    French text, rank (descending, ties by code, among areas with a value), link."""
+    French text, rank (descending, ties by code, among areas with a value; none for
+    an area exporting nothing to the US, as on the pages), link."""
     drawn = areas[areas["page"]].reset_index(drop=True)
     out = {}
     for key in MAP_INDICATORS:
@@ -581,7 +582,9 @@ def map_tables(areas: pd.DataFrame, url_prefix: str) -> dict[str, pd.DataFrame]:
                   for v in drawn[key]]
         order = pd.DataFrame({"dgddi": drawn["dgddi"], "v": values}).dropna()
         order = order.sort_values(["v", "dgddi"], ascending=[False, True])
-        ranks = {code: i + 1 for i, code in enumerate(order["dgddi"])}
+        # nothing exported to the US: no rank, as on the pages (a tie at 0 by code)
+        ranks = {code: i + 1 for i, (code, v) in enumerate(zip(order["dgddi"], order["v"]))
+                 if not (key == "part_etats_unis" and v == 0)}
         out[key] = pd.DataFrame({
             "dgddi": drawn["dgddi"], "nom": drawn["nom"], "valeur": values,
             "valeur_txt": ["–" if v is None or pd.isna(v) else t
@@ -642,14 +645,17 @@ def ranking_values(ranking: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
     by_share = ranking.dropna(subset=["rang_part"]).sort_values("rang_part")
     by_value = ranking.sort_values("rang_valeur")
     first, rich = by_share.iloc[0], by_value.iloc[0]
+    nothing = int((ranking["etats_unis"] == 0).sum())
     return {"n_departements": len(by_share), "n_montres": min(15, len(by_share)),
+            "n_sans": nothing, "avec_sans": nothing > 0,
             "premier": first["nom"], "premier_part": format_percent(first["part_etats_unis"]),
             "premier_valeur": rich["nom"], "premier_valeur_txt": format_eur(rich["etats_unis"]),
             "part_us_france": format_percent(fiche.exposition.exportations.part_etats_unis)}
 
 
 RANKING_NAMES = frozenset({"n_departements", "n_montres", "premier", "premier_part",
-                           "premier_valeur", "premier_valeur_txt", "part_us_france"})
+                           "premier_valeur", "premier_valeur_txt", "part_us_france",
+                           "n_sans", "avec_sans"})
 
 
 def ranking_csv(ranking: pd.DataFrame, fiche: Fiche) -> pd.DataFrame:

@@ -237,7 +237,7 @@ def area_rows(tables: Mapping[str, pd.DataFrame], classes: Mapping[str, Classes]
     names = nomenclatures.departement_by_dgddi()
     rows = {code: {"dgddi": code, "nom": names[code].nom, "url": None} for code in drawn}
     for key, table in tables.items():
-        total = int(table["rang"].notna().sum())
+        total = int(table["valeur"].notna().sum())  # « 25e sur 100 », as the pages say
         for code in drawn:
             rows[code].update({f"c_{key}": NO_DATA_COLOR, f"t_{key}": NO_DATA_TEXT,
                                f"r_{key}": "–"})
