@@ -594,3 +594,18 @@ def test_a_departement_exporting_nothing_to_the_us_has_no_rank_on_show(prepared)
                    .reading_key)
     assert (f"{len(nothing)} départements n'exportent rien vers les États-Unis\u00a0: le "
             "tableau ne leur donne pas de rang (–).") in key
+
+
+@pytest.mark.parametrize("code, key", [("61", "dependances"), ("976", "etats_unis")])
+def test_an_empty_figure_is_one_sentence_on_the_page(prepared, code, key):
+    """No chart card whose message the reading key then says again: the figure's
+    title and its reading key, in one paragraph, as in the printable fiche."""
+    page = page_of(prepared, code)
+    rendered = page.rendered[key]
+    assert rendered.values["vide"]
+    html = page.section_html("exposition")
+    note = (f'<p class="tradebook-vide"><strong>{rendered.words.title}{NBSP}:</strong> '
+            f"{rendered.reading_key[0]}")
+    assert note in html
+    assert rendered.words.empty not in html.replace(rendered.reading_key[0], "")
+    assert html.count('class="tradebook-chart"') == 2  # the two figures with something

@@ -175,6 +175,14 @@ def key_note(sentences: list[str]) -> str:
     return f'<p class="tradebook-cle"><strong>{label}\u00a0:</strong> {body}</p>'
 
 
+def empty_note(rendered: Rendered) -> str:
+    """An empty figure on the page: its title, then its reading key (which says why
+    there is nothing to show)."""
+    body = " ".join(esc(s) for s in rendered.reading_key if s)
+    return (f'<p class="tradebook-vide"><strong>{esc(rendered.words.title)}\u00a0:</strong> '
+            f"{body}</p>")
+
+
 NUMERIC_CELL = re.compile(r"^[−+-]?[\d\u202f\u00a0 ,.]+(\u00a0?(Md€|M€|k€|€|%))?$")
 
 
@@ -551,6 +559,11 @@ class Page:
                 if item.heading:
                     blocks.append(Block(
                         html=f'<h3 class="tradebook-comparaison">{esc(item.heading)}</h3>'))
+                if item.spec is not None and item.rendered.values["vide"]:
+                    # nothing to draw: one sentence, as in the printable fiche, rather
+                    # than a chart card, its message and a reading key saying it again
+                    blocks.append(Block(html=empty_note(item.rendered)))
+                    continue
                 texts = self._texts_block(item.rendered)
                 if item.spec is not None and item.shared is not None:
                     # a comparison is the same on every page of the region: its
