@@ -137,6 +137,16 @@ def ranked(exposure: FluxExposure, ranking: list[str], dgddi: str) -> FluxExposu
     return replace(exposure, rang_part_etats_unis=rank_of, nb_departements=len(ranking))
 
 
+def shown_us_rank(rank: object, us_exports: object) -> int | None:
+    """The rank by exposure to the US that a reader is shown (pages, map, US page):
+    none when the area is not ranked or exports nothing to the US, since its place
+    among the others at 0 % is only the order of the codes (``fiche --json`` and
+    the CSV files keep the ranking's rank, the contract)."""
+    if not us_exports or rank is None or pd.isna(rank):
+        return None
+    return int(rank)
+
+
 # --------------------------------------------------------------------------- lists
 
 

@@ -30,7 +30,12 @@ import pandas as pd
 from tradebook import charts, evolution_charts, exposure_charts, maps, paths, tables
 from tradebook import texts as texts_module
 from tradebook.charts import ChartContext, ChartWords
-from tradebook.exposure import FLUX as EXPOSURE_FLUX, concentration_level, us_ranking
+from tradebook.exposure import (
+    FLUX as EXPOSURE_FLUX,
+    concentration_level,
+    shown_us_rank,
+    us_ranking,
+)
 from tradebook.formatting import (
     format_decimal,
     format_eur,
@@ -39,7 +44,7 @@ from tradebook.formatting import (
     format_signed_eur,
     format_threshold_percent,
 )
-from tradebook.indicators import Fiche, sums_by
+from tradebook.indicators import Fiche, by_trade_volume, sums_by
 from tradebook.nomenclatures import AUTRES, ZONE_TYPES
 from tradebook.texts import TextSchema, Texts
 
@@ -425,13 +430,12 @@ def exposure_values(fiche: Fiche) -> dict[str, Any]:
             level = concentration_level(value, fiche.rules)
             values[f"hhi_{kind}_{short}"] = "–" if value is None else format_number(value, 2)
             values[f"lecture_{kind}_{short}"] = book_texts.text(f"exposition.lectures.{level}")
-    # exports, but none to the United States: their rank (tied at 0 %, broken by code)
-    # says nothing, the page says there are none (the JSON keeps the rank, its contract)
+    # exports, but none to the United States: no rank shown, the page says there are none
     exports = exposure.exportations
     values["sans_etats_unis"] = (values["pas_france"] and exports.total > 0
                                  and exports.etats_unis == 0)
-    values["avec_rang"] = (values["departement"] and bool(values["rang_e"])
-                           and not values["sans_etats_unis"])
+    values["avec_rang"] = values["departement"] and shown_us_rank(
+        exports.rang_part_etats_unis, exports.etats_unis) is not None
     values["sans_rang"] = (values["pas_france"] and not values["avec_rang"]
                            and not values["sans_etats_unis"])
     return values
@@ -529,13 +533,10 @@ def areas_as_partners(areas: pd.DataFrame) -> pd.DataFrame:
     """A region's areas in the partners chart's shape (one bar pair per area), in the
     chart's order as its subtitle says: by exports plus imports, largest first, ties
     by code."""
-    frame = pd.DataFrame({
+    return by_trade_volume(pd.DataFrame({
         "pays": areas["code"], "libelle": areas["nom"], "libelle_dgddi": areas["nom"],
         "importations": areas["importations"], "exportations": areas["exportations"],
-        "solde": areas["solde"]})
-    volume = frame["exportations"].astype(object) + frame["importations"].astype(object)
-    order = sorted(range(len(frame)), key=lambda i: (-volume.iloc[i], str(frame["pays"].iloc[i])))
-    return frame.iloc[order].reset_index(drop=True)
+        "solde": areas["solde"]}))
 
 
 def areas_values(areas: pd.DataFrame, fiche: Fiche) -> dict[str, Any]:
@@ -582,9 +583,10 @@ def map_tables(areas: pd.DataFrame, url_prefix: str) -> dict[str, pd.DataFrame]:
                   for v in drawn[key]]
         order = pd.DataFrame({"dgddi": drawn["dgddi"], "v": values}).dropna()
         order = order.sort_values(["v", "dgddi"], ascending=[False, True])
-        # nothing exported to the US: no rank, as on the pages (a tie at 0 by code)
-        ranks = {code: i + 1 for i, (code, v) in enumerate(zip(order["dgddi"], order["v"]))
-                 if not (key == "part_etats_unis" and v == 0)}
+        ranks = {code: i + 1 for i, code in enumerate(order["dgddi"])}
+        if key == "part_etats_unis":  # as on the pages: none without exports to the US
+            us = dict(zip(drawn["dgddi"], drawn["etats_unis"]))
+            ranks = {c: r for c, r in ranks.items() if shown_us_rank(r, us[c]) is not None}
         out[key] = pd.DataFrame({
             "dgddi": drawn["dgddi"], "nom": drawn["nom"], "valeur": values,
             "valeur_txt": ["–" if v is None or pd.isna(v) else t

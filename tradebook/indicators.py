@@ -185,9 +185,16 @@ def partners(rows: pd.DataFrame, labels: dict[str, str], n: int,
     frame["solde"] = frame["exportations"] - frame["importations"]
     frame["libelle"] = pd.Series([label_of(c, labels) for c in codes], dtype=object)
     frame["libelle_dgddi"] = pd.Series([label_of(c, dgddi_labels) for c in codes], dtype=object)
-    frame["_volume"] = frame["exportations"] + frame["importations"]
-    frame = frame.sort_values(["_volume", "pays"], ascending=[False, True], kind="mergesort")
-    return frame[PARTNER_COLUMNS].reset_index(drop=True)
+    return by_trade_volume(frame)[PARTNER_COLUMNS]
+
+
+def by_trade_volume(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (columns ``pays``, ``exportations``, ``importations``) in the partners
+    chart's order: exports plus imports descending, ties by code."""
+    volume = frame["exportations"] + frame["importations"]
+    ordered = frame.assign(_volume=volume).sort_values(["_volume", "pays"],
+                                                       ascending=[False, True], kind="mergesort")
+    return ordered.drop(columns="_volume").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- products

@@ -21,6 +21,7 @@ from tradebook.formatting import (
     format_percent,
     format_signed_eur,
 )
+from tradebook.exposure import shown_us_rank
 from tradebook.indicators import flux_code
 
 MAIN_LINK = "oui"
@@ -184,22 +185,20 @@ def us_ranking_table(ranking: pd.DataFrame) -> pd.DataFrame:
     """The départements ranked by their exposure to the US: ranks, exports to the US,
     share of their exports; each name links to its page."""
     unit = common_unit(ranking["etats_unis"])
-    # a département exporting nothing to the US is shown without rank (its place
-    # among the others at 0 would only be the order of the codes)
-    none = [not v for v in ranking["etats_unis"]]
 
-    def shown(rank: object, nothing: bool) -> str:
-        return "–" if nothing or pd.isna(rank) else str(int(rank))
+    def shown(ranks: pd.Series) -> list[str]:
+        return ["–" if (r := shown_us_rank(rank, us)) is None else str(r)
+                for rank, us in zip(ranks, ranking["etats_unis"])]
 
     return pd.DataFrame({
-        "Rang (part)": [shown(r, n) for r, n in zip(ranking["rang_part"], none)],
+        "Rang (part)": shown(ranking["rang_part"]),
         "Code": ranking["code"].astype(str).to_numpy(),
         "Département": [linked(n, paths.site_page("departement", c))
                         for n, c in zip(ranking["nom"], ranking["code"])],
         "Part des exportations vers les États-Unis": [format_percent(p)
                                                       for p in ranking["part_etats_unis"]],
         "Exportations vers les États-Unis": [format_eur(v, unit) for v in ranking["etats_unis"]],
-        "Rang (valeur)": [shown(r, n) for r, n in zip(ranking["rang_valeur"], none)],
+        "Rang (valeur)": shown(ranking["rang_valeur"]),
     }, dtype=object)
 
 
