@@ -901,12 +901,12 @@ def national_pages(prepared, layout: Layout = DEFAULT_LAYOUT,
     return written
 
 
-SHARED_NAME = re.compile(r"_static/graphiques/([\w.-]+\.js)")
+SHARED_NAME = re.compile(rf"_static/{paths.SHARED_CHARTS}/([\w.-]+\.js)")
 
 
 def prune_shared_charts(layout: Layout) -> int:
     """Delete the shared chart scripts no executed page refers to; return how many."""
-    folder = layout.static / "graphiques"
+    folder = layout.static / paths.SHARED_CHARTS
     if not folder.is_dir():
         return 0
     used: set[str] = set()

@@ -19,6 +19,7 @@ PREPARED = DATA / "prepared"
 # data/ (texts, caveats, nomenclatures, map geometry...) is an input of every page.
 NOT_PAGE_INPUTS = ("sample", "raw", "prepared")
 BOOK = ROOT / "book"
+SHARED_CHARTS = "graphiques"  # folder of the book's _static holding the charts shared by pages
 NOTEBOOKS = ROOT / "notebooks"
 TEMPLATE = NOTEBOOKS / "fiche_departement.ipynb"
 

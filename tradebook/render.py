@@ -380,24 +380,28 @@ def static_spec(spec: dict) -> dict:
     return static
 
 
+def _drawn(output: str, spec: dict, **options: Any) -> Any:
+    """``spec`` drawn offline by vl-convert (``output``: ``svg``, ``png`` or
+    ``scenegraph``), as :func:`static_spec` makes it, with French numbers."""
+    convert = getattr(_static_converter(), f"vegalite_to_{output}")
+    return convert(static_spec(spec), vl_version=vegalite_version(),
+                   format_locale=dict(VEGA_FORMAT_LOCALE), **options)
+
+
 def svg_of(spec: dict) -> str:
     """SVG text of a Vega-Lite spec, drawn offline by vl-convert with French numbers."""
-    return _static_converter().vegalite_to_svg(static_spec(spec), vl_version=vegalite_version(),
-                                               format_locale=dict(VEGA_FORMAT_LOCALE))
+    return _drawn("svg", spec)
 
 
 def png_of(spec: dict, scale: float = PNG_SCALE) -> bytes:
     """PNG bytes of a Vega-Lite spec (``scale`` x its CSS pixel size), French numbers."""
-    return _static_converter().vegalite_to_png(static_spec(spec), vl_version=vegalite_version(),
-                                               scale=scale,
-                                               format_locale=dict(VEGA_FORMAT_LOCALE))
+    return _drawn("png", spec, scale=scale)
 
 
 def scenegraph_of(spec: dict) -> dict:
     """Vega's scenegraph of a spec drawn offline (sizes, marks), as :func:`svg_of` lays
     it out."""
-    return _static_converter().vegalite_to_scenegraph(
-        static_spec(spec), vl_version=vegalite_version(), format_locale=dict(VEGA_FORMAT_LOCALE))
+    return _drawn("scenegraph", spec)
 
 
 def requested_mode() -> str:

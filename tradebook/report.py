@@ -36,7 +36,7 @@ from tradebook.indicators import Fiche, compute_fiche
 from tradebook.nomenclatures import Zone
 
 STATIC_ENV = "TRADEBOOK_STATIC"  # the book's _static folder, set by the runner
-SHARED_CHARTS = "graphiques"  # folder of _static holding the charts shared by pages
+SHARED_CHARTS = paths.SHARED_CHARTS  # folder of _static holding the charts shared by pages
 TABLES = "tableaux"  # folder of _static holding the CSV files linked from open tables
 PDF_FOLDER = "pdf"  # folder of the site holding the printable fiches (pdf/61.pdf)
 FICTITIOUS_CSS = "tradebook-fictif"  # the fictitious-data box (the PDF has its banner)
@@ -168,19 +168,21 @@ def inline_html(markdown: str) -> str:
     return markdown_parser().renderInline(markdown)
 
 
+def labelled_note(label: str, sentences: list[str], css: str) -> str:
+    """A paragraph opening with ``label`` in bold, then ``sentences``."""
+    body = " ".join(esc(s) for s in sentences if s)
+    return f'<p class="{css}"><strong>{esc(label)}\u00a0:</strong> {body}</p>'
+
+
 def key_note(sentences: list[str]) -> str:
     """The « Clé de lecture » paragraph under a chart."""
-    label = esc(figures.page_texts("page.cle")[0])
-    body = " ".join(esc(s) for s in sentences if s)
-    return f'<p class="tradebook-cle"><strong>{label}\u00a0:</strong> {body}</p>'
+    return labelled_note(figures.page_texts("page.cle")[0], sentences, "tradebook-cle")
 
 
 def empty_note(rendered: Rendered) -> str:
     """An empty figure on the page: its title, then its reading key (which says why
     there is nothing to show)."""
-    body = " ".join(esc(s) for s in rendered.reading_key if s)
-    return (f'<p class="tradebook-vide"><strong>{esc(rendered.words.title)}\u00a0:</strong> '
-            f"{body}</p>")
+    return labelled_note(rendered.words.title, rendered.reading_key, "tradebook-vide")
 
 
 NUMERIC_CELL = re.compile(r"^[−+-]?[\d\u202f\u00a0 ,.]+(\u00a0?(Md€|M€|k€|€|%))?$")

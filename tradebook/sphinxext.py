@@ -36,6 +36,8 @@ import posixpath
 import re
 from typing import Any, Callable
 
+from tradebook import paths
+
 _STEMS: dict[str, str] = {}
 DATA_TABLE = re.compile(r'<details class="tradebook-donnees">.*?</details>', re.DOTALL)
 
@@ -98,7 +100,7 @@ def word_collector(self: Any, doctree: Any) -> Any:
     return word_store
 
 
-SHARED_SCRIPTS = "graphiques/"  # report.SHARED_CHARTS, below _static
+SHARED_SCRIPTS = f"{paths.SHARED_CHARTS}/"  # below _static
 
 
 def page_scripts_only(app: Any, config: Any) -> None:
